@@ -1,0 +1,1 @@
+"""Clients for every outside service; none of them imports Home Assistant."""
