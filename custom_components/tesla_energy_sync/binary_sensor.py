@@ -1,0 +1,53 @@
+"""Binary sensor platform."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.binary_sensor import BinarySensorEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import EntryKind
+from .descriptions import TesBinarySensorEntityDescription
+from .descriptions.amber import AMBER_BINARY_SENSORS
+from .entity import TesEntity
+from .models import TesConfigEntry
+
+PARALLEL_UPDATES = 0
+
+BINARY_SENSORS: dict[EntryKind, tuple[TesBinarySensorEntityDescription[Any, Any], ...]] = {
+    EntryKind.AMBER: AMBER_BINARY_SENSORS,
+}
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: TesConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the binary sensors the entry's source provides."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(
+        TesBinarySensor(coordinator, description)
+        for description in BINARY_SENSORS.get(entry.runtime_data.kind, ())
+        if description.exists_fn(coordinator)
+    )
+
+
+class TesBinarySensor(TesEntity, BinarySensorEntity):
+    """A binary sensor described by a TesBinarySensorEntityDescription."""
+
+    entity_description: TesBinarySensorEntityDescription[Any, Any]
+
+    @property
+    def is_on(self) -> bool | None:
+        """Return the state from the coordinator's data."""
+        return self.entity_description.is_on_fn(self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the description's attributes, if it has any."""
+        if (attr_fn := self.entity_description.attr_fn) is None:
+            return None
+        return attr_fn(self.coordinator.data)

@@ -1,0 +1,211 @@
+"""Config flow: a menu of sources, then the steps each source needs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    ConfigFlow,
+    ConfigFlowResult,
+)
+from homeassistant.const import CONF_API_TOKEN
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import voluptuous as vol
+
+from .clients.amber import DEFAULT_AMBER_BASE_URL, AmberClient
+from .clients.amber_models import Site, SiteStatus
+from .clients.comed import DEFAULT_COMED_BASE_URL, ComEdClient
+from .clients.errors import AuthenticationError, ClientConnectionError, ClientError
+from .const import CONF_BASE_URL, CONF_KIND, CONF_SITE_ID, COMED_UNIQUE_ID, DOMAIN, LOGGER, EntryKind
+
+_PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+_URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+
+
+class TesConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add one source (an Amber site, ComEd, ...) per config entry."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Remember what earlier steps learned."""
+        self._token = ""
+        self._base_url = DEFAULT_AMBER_BASE_URL
+        self._sites: list[Site] = []
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask which source to add."""
+        return self.async_show_menu(step_id="user", menu_options=[EntryKind.AMBER, EntryKind.COMED])
+
+    # Amber Electric
+
+    async def _amber_sites(self, token: str, base_url: str) -> tuple[list[Site], dict[str, str]]:
+        """Return the token's usable sites, or the form errors explaining why there are none."""
+        client = AmberClient(async_get_clientsession(self.hass), token, base_url=base_url)
+        try:
+            sites = await client.get_sites()
+        except AuthenticationError:
+            return [], {"base": "invalid_auth"}
+        except ClientConnectionError:
+            return [], {"base": "cannot_connect"}
+        except ClientError:
+            LOGGER.exception("Unexpected answer from Amber")
+            return [], {"base": "unknown"}
+        usable = [site for site in sites if site.status is not SiteStatus.CLOSED]
+        if not usable:
+            return [], {"base": "no_sites"}
+        return usable, {}
+
+    def _amber_schema(self, *, with_url: bool) -> vol.Schema:
+        schema: dict[Any, Any] = {vol.Required(CONF_API_TOKEN): _PASSWORD}
+        if with_url:
+            schema[vol.Required(CONF_BASE_URL, default=self._base_url)] = _URL
+        return vol.Schema(schema)
+
+    async def async_step_amber(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the Amber API token (and, in advanced mode, the API's base URL)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._token = user_input[CONF_API_TOKEN]
+            self._base_url = user_input.get(CONF_BASE_URL, DEFAULT_AMBER_BASE_URL)
+            self._sites, errors = await self._amber_sites(self._token, self._base_url)
+            if not errors:
+                if len(self._sites) == 1:
+                    return await self._create_amber_entry(self._sites[0])
+                return await self.async_step_amber_site()
+        return self.async_show_form(
+            step_id="amber",
+            data_schema=self._amber_schema(with_url=self.show_advanced_options),
+            errors=errors,
+        )
+
+    async def async_step_amber_site(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Let the user pick one of the token's sites."""
+        if user_input is not None:
+            site = next(s for s in self._sites if s.id == user_input[CONF_SITE_ID])
+            return await self._create_amber_entry(site)
+        options = [
+            SelectOptionDict(value=site.id, label=f"{site.nmi} ({site.network}, {site.status})")
+            for site in self._sites
+        ]
+        return self.async_show_form(
+            step_id="amber_site",
+            data_schema=vol.Schema(
+                {vol.Required(CONF_SITE_ID): SelectSelector(SelectSelectorConfig(options=options))}
+            ),
+        )
+
+    async def _create_amber_entry(self, site: Site) -> ConfigFlowResult:
+        await self.async_set_unique_id(site.id)
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(
+            title=f"Amber Electric {site.nmi}",
+            data={
+                CONF_KIND: EntryKind.AMBER,
+                CONF_API_TOKEN: self._token,
+                CONF_SITE_ID: site.id,
+                CONF_BASE_URL: self._base_url,
+            },
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Start reauthentication when Amber refuses the stored token."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a new token and check it still reaches the configured site."""
+        return await self._amber_update_step("reauth_confirm", user_input, with_url=False)
+
+    async def _amber_update_step(
+        self, step_id: str, user_input: dict[str, Any] | None, *, with_url: bool
+    ) -> ConfigFlowResult:
+        """Shared by reauth and reconfigure: new token (and URL), same site."""
+        entry = (
+            self._get_reauth_entry() if self.source == SOURCE_REAUTH else self._get_reconfigure_entry()
+        )
+        self._base_url = entry.data.get(CONF_BASE_URL, DEFAULT_AMBER_BASE_URL)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            base_url = user_input.get(CONF_BASE_URL, self._base_url)
+            sites, errors = await self._amber_sites(user_input[CONF_API_TOKEN], base_url)
+            if not errors:
+                if entry.unique_id not in {site.id for site in sites}:
+                    errors = {"base": "site_not_found"}
+                else:
+                    return self.async_update_reload_and_abort(
+                        entry,
+                        data_updates={
+                            CONF_API_TOKEN: user_input[CONF_API_TOKEN],
+                            CONF_BASE_URL: base_url,
+                        },
+                    )
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self._amber_schema(with_url=with_url),
+            description_placeholders={"title": entry.title},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the token or base URL of an existing entry."""
+        entry = self._get_reconfigure_entry()
+        if entry.data[CONF_KIND] == EntryKind.COMED:
+            return await self.async_step_comed(user_input)
+        return await self._amber_update_step("reconfigure", user_input, with_url=True)
+
+    # ComEd hourly pricing
+
+    async def async_step_comed(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Confirm adding ComEd hourly pricing (one per installation)."""
+        reconfiguring = self.source == SOURCE_RECONFIGURE
+        if not reconfiguring:
+            await self.async_set_unique_id(COMED_UNIQUE_ID)
+            self._abort_if_unique_id_configured()
+        errors: dict[str, str] = {}
+        default_url = (
+            self._get_reconfigure_entry().data.get(CONF_BASE_URL, DEFAULT_COMED_BASE_URL)
+            if reconfiguring
+            else DEFAULT_COMED_BASE_URL
+        )
+        if user_input is not None:
+            base_url = user_input.get(CONF_BASE_URL, default_url)
+            client = ComEdClient(async_get_clientsession(self.hass), base_url=base_url)
+            try:
+                await client.get_current_hour_average()
+            except ClientConnectionError:
+                errors["base"] = "cannot_connect"
+            except ClientError:
+                LOGGER.exception("Unexpected answer from ComEd")
+                errors["base"] = "unknown"
+            else:
+                data = {CONF_KIND: EntryKind.COMED, CONF_BASE_URL: base_url}
+                if reconfiguring:
+                    return self.async_update_reload_and_abort(
+                        self._get_reconfigure_entry(), data_updates=data
+                    )
+                return self.async_create_entry(title="ComEd hourly pricing", data=data)
+        schema: dict[Any, Any] = {}
+        if reconfiguring or self.show_advanced_options:
+            schema[vol.Required(CONF_BASE_URL, default=default_url)] = _URL
+        return self.async_show_form(
+            step_id="reconfigure" if reconfiguring else "comed",
+            data_schema=vol.Schema(schema),
+            errors=errors,
+        )

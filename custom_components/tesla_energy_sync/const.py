@@ -1,0 +1,59 @@
+"""Constants for Tesla Energy Sync."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+import logging
+from typing import Final
+
+DOMAIN: Final = "tesla_energy_sync"
+LOGGER = logging.getLogger(__package__)
+
+CONF_KIND: Final = "kind"
+CONF_SITE_ID: Final = "site_id"
+CONF_BASE_URL: Final = "base_url"
+
+AUD_PER_KWH: Final = "AUD/kWh"
+USD_PER_KWH: Final = "USD/kWh"
+
+
+class EntryKind(StrEnum):
+    """What one config entry connects to."""
+
+    AMBER = "amber"
+    COMED = "comed"
+
+
+COMED_UNIQUE_ID: Final = "comed_hourly_pricing"
+
+# Prices change on 5-minute boundaries; polling a few seconds later picks up the new interval.
+PRICE_PERIOD: Final = timedelta(minutes=5)
+AMBER_POLL_OFFSET: Final = timedelta(seconds=3)
+# Amber locks in a 5-minute price shortly after the interval starts; re-poll a few times until it
+# stops being an estimate, then wait for the next boundary.
+AMBER_ESTIMATE_BACKOFF: Final = (
+    timedelta(seconds=10),
+    timedelta(seconds=20),
+    timedelta(seconds=30),
+)
+# Below this many requests left in Amber's window, only boundary polls are made.
+AMBER_MIN_REMAINING_FOR_REPOLL: Final = 10
+AMBER_FORECAST_INTERVALS: Final = 96  # 48 h at 30 minutes
+AMBER_FORECAST_HORIZON: Final = timedelta(hours=48)
+# ComEd publishes each 5-minute price a little after the interval ends.
+COMED_POLL_OFFSET: Final = timedelta(seconds=20)
+COMED_STALE_RETRY: Final = timedelta(seconds=30)
+COMED_STALE_RETRIES: Final = 4
+
+RETRY_INTERVAL: Final = timedelta(seconds=30)
+
+PRICE_DESCRIPTORS: Final = (
+    "negative",
+    "extremely_low",
+    "very_low",
+    "low",
+    "neutral",
+    "high",
+    "spike",
+)

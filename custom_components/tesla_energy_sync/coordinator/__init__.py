@@ -1,0 +1,1 @@
+"""Coordinators: one per polled source, all built on TesCoordinator."""

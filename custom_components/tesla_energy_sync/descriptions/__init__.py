@@ -1,0 +1,34 @@
+"""Entity descriptions: what each source exposes, as data rather than entity subclasses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.binary_sensor import BinarySensorEntityDescription
+from homeassistant.components.sensor import SensorEntityDescription
+from homeassistant.helpers.typing import StateType
+
+
+def _always(_: Any) -> bool:
+    return True
+
+
+@dataclass(frozen=True, kw_only=True)
+class TesSensorEntityDescription[DataT, CoordinatorT = Any](SensorEntityDescription):
+    """A sensor read from a coordinator's data by `value_fn`."""
+
+    value_fn: Callable[[DataT], StateType | datetime]
+    attr_fn: Callable[[DataT], dict[str, Any]] | None = None
+    exists_fn: Callable[[CoordinatorT], bool] = _always
+
+
+@dataclass(frozen=True, kw_only=True)
+class TesBinarySensorEntityDescription[DataT, CoordinatorT = Any](BinarySensorEntityDescription):
+    """A binary sensor read from a coordinator's data by `is_on_fn`."""
+
+    is_on_fn: Callable[[DataT], bool | None]
+    attr_fn: Callable[[DataT], dict[str, Any]] | None = None
+    exists_fn: Callable[[CoordinatorT], bool] = _always

@@ -1,0 +1,59 @@
+"""Sensor platform."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.sensor import SensorEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .const import EntryKind
+from .descriptions import TesSensorEntityDescription
+from .descriptions.amber import AMBER_SENSORS
+from .descriptions.comed import COMED_SENSORS
+from .entity import TesEntity
+from .models import TesConfigEntry
+
+PARALLEL_UPDATES = 0
+
+SENSORS: dict[EntryKind, tuple[TesSensorEntityDescription[Any, Any], ...]] = {
+    EntryKind.AMBER: AMBER_SENSORS,
+    EntryKind.COMED: COMED_SENSORS,
+}
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: TesConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the sensors the entry's source provides."""
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(
+        TesSensor(coordinator, description)
+        for description in SENSORS[entry.runtime_data.kind]
+        if description.exists_fn(coordinator)
+    )
+
+
+class TesSensor(TesEntity, SensorEntity):
+    """A sensor described by a TesSensorEntityDescription."""
+
+    entity_description: TesSensorEntityDescription[Any, Any]
+    # 48 h of forecasts would bloat the recorder; the current value is what history needs.
+    _unrecorded_attributes = frozenset({"forecasts"})
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """Return the value from the coordinator's data."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the description's attributes, if it has any."""
+        if (attr_fn := self.entity_description.attr_fn) is None:
+            return None
+        return attr_fn(self.coordinator.data)

@@ -1,0 +1,130 @@
+"""Prepare config/ for scripts/develop: requirements to install, seeded entries, onboarding.
+
+Run inside the project venv. `requirements` prints the pip requirements of the integrations the
+dev configuration loads; `seed` writes config entries that point at the simulators (or at real
+services given in TES_* variables), marks onboarding done and creates the `dev` user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+import sys
+from typing import Any
+
+import homeassistant
+from homeassistant import config_entries
+from homeassistant.components.onboarding.const import STEPS
+
+DOMAIN = "tesla_energy_sync"
+COMPONENTS = Path(homeassistant.__file__).parent / "components"
+DEV_INTEGRATIONS = ("frontend", "config", "energy", "history", "logbook", "automation", "recorder")
+
+
+def requirements() -> list[str]:
+    """Return every requirement of the dev integrations and their dependencies."""
+    seen: set[str] = set()
+    found: set[str] = set()
+    todo = list(DEV_INTEGRATIONS)
+    while todo:
+        name = todo.pop()
+        if name in seen or not (COMPONENTS / name / "manifest.json").exists():
+            continue
+        seen.add(name)
+        manifest = json.loads((COMPONENTS / name / "manifest.json").read_text())
+        found.update(manifest.get("requirements", []))
+        todo.extend(manifest.get("dependencies", []))
+    return sorted(found)
+
+
+def _entry(kind: str, title: str, unique_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    entry = config_entries.ConfigEntry(
+        data={"kind": kind, **data},
+        discovery_keys={},  # type: ignore[arg-type]
+        domain=DOMAIN,
+        minor_version=1,
+        options={},
+        source=config_entries.SOURCE_USER,
+        subentries_data=None,
+        title=title,
+        unique_id=unique_id,
+        version=1,
+    )
+    return entry.as_dict()
+
+
+def seed(config: Path, amber_url: str, comed_url: str) -> None:
+    """Write our entries into config/.storage, replacing earlier seeded ones."""
+    storage = config / ".storage"
+    storage.mkdir(parents=True, exist_ok=True)
+    if token := os.environ.get("TES_AMBER_TOKEN"):
+        amber = _entry(
+            "amber",
+            "Amber Electric",
+            os.environ["TES_AMBER_SITE_ID"],
+            {"api_token": token, "site_id": os.environ["TES_AMBER_SITE_ID"],
+             "base_url": "https://api.amber.com.au/v1"},
+        )
+    else:
+        amber = _entry(
+            "amber",
+            "Amber Electric 4102000000 (simulator)",
+            "01J0SIMSITE0000000000000001",
+            {"api_token": "psk_sim", "site_id": "01J0SIMSITE0000000000000001",
+             "base_url": amber_url},
+        )
+    comed_base = "https://hourlypricing.comed.com/api" if os.environ.get("TES_COMED_REAL") else comed_url
+    comed = _entry("comed", "ComEd hourly pricing", "comed_hourly_pricing", {"base_url": comed_base})
+
+    path = storage / config_entries.STORAGE_KEY
+    stored: dict[str, Any] = (
+        json.loads(path.read_text())
+        if path.exists()
+        else {
+            "version": config_entries.STORAGE_VERSION,
+            "minor_version": config_entries.STORAGE_VERSION_MINOR,
+            "key": config_entries.STORAGE_KEY,
+            "data": {"entries": []},
+        }
+    )
+    ours = {(e["unique_id"]) for e in (amber, comed)}
+    kept = [
+        e for e in stored["data"]["entries"]
+        if not (e["domain"] == DOMAIN and e["unique_id"] in ours)
+    ]
+    # Keep entry ids stable across runs so entity and device registries stay attached.
+    previous = {e["unique_id"]: e["entry_id"] for e in stored["data"]["entries"] if e["domain"] == DOMAIN}
+    for entry in (amber, comed):
+        entry["entry_id"] = previous.get(entry["unique_id"], entry["entry_id"])
+    stored["data"]["entries"] = [*kept, amber, comed]
+    path.write_text(json.dumps(stored, indent=2))
+
+    onboarding = storage / "onboarding"
+    if not onboarding.exists():
+        onboarding.write_text(
+            json.dumps({"version": 4, "minor_version": 1, "key": "onboarding",
+                        "data": {"done": STEPS}})
+        )
+
+
+def main() -> int:
+    """Command line entry."""
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("requirements")
+    seed_parser = sub.add_parser("seed")
+    seed_parser.add_argument("--config", type=Path, default=Path("config"))
+    seed_parser.add_argument("--amber-url", required=True)
+    seed_parser.add_argument("--comed-url", required=True)
+    args = parser.parse_args()
+    if args.command == "requirements":
+        sys.stdout.write("\n".join(requirements()) + "\n")
+    else:
+        seed(args.config, args.amber_url, args.comed_url)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,103 @@
+"""Shared fixtures: real simulators on loopback, config entries that point at them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator
+from datetime import datetime
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import CONF_API_TOKEN
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.tesla_energy_sync.const import (
+    CONF_BASE_URL,
+    CONF_KIND,
+    CONF_SITE_ID,
+    COMED_UNIQUE_ID,
+    DOMAIN,
+    EntryKind,
+)
+from simulators.amber import AmberSimulator
+from simulators.comed import ComEdSimulator
+
+AMBER_TOKEN = "psk_sim"
+AMBER_SITE_ID = "01J0SIMSITE0000000000000001"
+# A weekday morning in Sydney (UTC+11 in November): 07:02 local, inside the morning peak.
+FROZEN_TIME = datetime.fromisoformat("2026-11-23T20:02:10+00:00")
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load our integration from custom_components/ in every test."""
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Enable the entities that are disabled by default, for snapshots."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+    ):
+        yield
+
+
+@pytest.fixture
+def frozen(freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
+    """Freeze the clock at a known moment so prices (from the simulators) are deterministic."""
+    freezer.move_to(FROZEN_TIME)
+    return freezer
+
+
+@pytest.fixture
+async def amber_simulator() -> AsyncGenerator[AmberSimulator]:
+    """Run the Amber API simulator on 127.0.0.1."""
+    simulator = AmberSimulator(tokens=(AMBER_TOKEN,))
+    await simulator.start()
+    yield simulator
+    await simulator.stop()
+
+
+@pytest.fixture
+async def comed_simulator() -> AsyncGenerator[ComEdSimulator]:
+    """Run the ComEd API simulator on 127.0.0.1."""
+    simulator = ComEdSimulator()
+    await simulator.start()
+    yield simulator
+    await simulator.stop()
+
+
+@pytest.fixture
+def amber_entry(amber_simulator: AmberSimulator) -> MockConfigEntry:
+    """An Amber entry pointing at the simulator."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Amber Electric 4102000000",
+        unique_id=AMBER_SITE_ID,
+        data={
+            CONF_KIND: EntryKind.AMBER,
+            CONF_API_TOKEN: AMBER_TOKEN,
+            CONF_SITE_ID: AMBER_SITE_ID,
+            CONF_BASE_URL: amber_simulator.base_url,
+        },
+    )
+
+
+@pytest.fixture
+def comed_entry(comed_simulator: ComEdSimulator) -> MockConfigEntry:
+    """A ComEd entry pointing at the simulator."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="ComEd hourly pricing",
+        unique_id=COMED_UNIQUE_ID,
+        data={CONF_KIND: EntryKind.COMED, CONF_BASE_URL: comed_simulator.base_url},
+    )
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add an entry and set it up."""
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
