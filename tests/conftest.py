@@ -52,8 +52,8 @@ def frozen(freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
 
 
 @pytest.fixture
-async def amber_simulator() -> AsyncGenerator[AmberSimulator]:
-    """Run the Amber API simulator on 127.0.0.1."""
+async def amber_simulator(socket_enabled: None) -> AsyncGenerator[AmberSimulator]:
+    """Run the Amber API simulator on 127.0.0.1 (connections stay limited to loopback)."""
     simulator = AmberSimulator(tokens=(AMBER_TOKEN,))
     await simulator.start()
     yield simulator
@@ -61,8 +61,8 @@ async def amber_simulator() -> AsyncGenerator[AmberSimulator]:
 
 
 @pytest.fixture
-async def comed_simulator() -> AsyncGenerator[ComEdSimulator]:
-    """Run the ComEd API simulator on 127.0.0.1."""
+async def comed_simulator(socket_enabled: None) -> AsyncGenerator[ComEdSimulator]:
+    """Run the ComEd API simulator on 127.0.0.1 (connections stay limited to loopback)."""
     simulator = ComEdSimulator()
     await simulator.start()
     yield simulator
@@ -74,7 +74,7 @@ def amber_entry(amber_simulator: AmberSimulator) -> MockConfigEntry:
     """An Amber entry pointing at the simulator."""
     return MockConfigEntry(
         domain=DOMAIN,
-        title="Amber Electric 4102000000",
+        title="Amber Electric 41021234567",
         unique_id=AMBER_SITE_ID,
         data={
             CONF_KIND: EntryKind.AMBER,

@@ -12,6 +12,7 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
 )
 from homeassistant.const import CONF_API_TOKEN
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     SelectOptionDict,
@@ -27,10 +28,33 @@ from .clients.amber import DEFAULT_AMBER_BASE_URL, AmberClient
 from .clients.amber_models import Site, SiteStatus
 from .clients.comed import DEFAULT_COMED_BASE_URL, ComEdClient
 from .clients.errors import AuthenticationError, ClientConnectionError, ClientError
-from .const import CONF_BASE_URL, CONF_KIND, CONF_SITE_ID, COMED_UNIQUE_ID, DOMAIN, LOGGER, EntryKind
+from .const import (
+    CONF_ADVANCED,
+    CONF_BASE_URL,
+    CONF_KIND,
+    CONF_SITE_ID,
+    COMED_UNIQUE_ID,
+    DOMAIN,
+    LOGGER,
+    EntryKind,
+)
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+
+
+def _advanced(base_url: str) -> dict[Any, Any]:
+    """Return the collapsed section that holds the base URL (for proxies and simulators)."""
+    return {
+        vol.Required(CONF_ADVANCED): section(
+            vol.Schema({vol.Required(CONF_BASE_URL, default=base_url): _URL}),
+            {"collapsed": True},
+        )
+    }
+
+
+def _base_url(user_input: dict[str, Any], default: str) -> str:
+    return str(user_input.get(CONF_ADVANCED, {}).get(CONF_BASE_URL, default))
 
 
 class TesConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -70,7 +94,7 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
     def _amber_schema(self, *, with_url: bool) -> vol.Schema:
         schema: dict[Any, Any] = {vol.Required(CONF_API_TOKEN): _PASSWORD}
         if with_url:
-            schema[vol.Required(CONF_BASE_URL, default=self._base_url)] = _URL
+            schema |= _advanced(self._base_url)
         return vol.Schema(schema)
 
     async def async_step_amber(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -78,7 +102,7 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             self._token = user_input[CONF_API_TOKEN]
-            self._base_url = user_input.get(CONF_BASE_URL, DEFAULT_AMBER_BASE_URL)
+            self._base_url = _base_url(user_input, DEFAULT_AMBER_BASE_URL)
             self._sites, errors = await self._amber_sites(self._token, self._base_url)
             if not errors:
                 if len(self._sites) == 1:
@@ -86,7 +110,7 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
                 return await self.async_step_amber_site()
         return self.async_show_form(
             step_id="amber",
-            data_schema=self._amber_schema(with_url=self.show_advanced_options),
+            data_schema=self._amber_schema(with_url=True),
             errors=errors,
         )
 
@@ -141,7 +165,7 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
         self._base_url = entry.data.get(CONF_BASE_URL, DEFAULT_AMBER_BASE_URL)
         errors: dict[str, str] = {}
         if user_input is not None:
-            base_url = user_input.get(CONF_BASE_URL, self._base_url)
+            base_url = _base_url(user_input, self._base_url)
             sites, errors = await self._amber_sites(user_input[CONF_API_TOKEN], base_url)
             if not errors:
                 if entry.unique_id not in {site.id for site in sites}:
@@ -185,7 +209,7 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
             else DEFAULT_COMED_BASE_URL
         )
         if user_input is not None:
-            base_url = user_input.get(CONF_BASE_URL, default_url)
+            base_url = _base_url(user_input, default_url)
             client = ComEdClient(async_get_clientsession(self.hass), base_url=base_url)
             try:
                 await client.get_current_hour_average()
@@ -201,11 +225,8 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
                         self._get_reconfigure_entry(), data_updates=data
                     )
                 return self.async_create_entry(title="ComEd hourly pricing", data=data)
-        schema: dict[Any, Any] = {}
-        if reconfiguring or self.show_advanced_options:
-            schema[vol.Required(CONF_BASE_URL, default=default_url)] = _URL
         return self.async_show_form(
             step_id="reconfigure" if reconfiguring else "comed",
-            data_schema=vol.Schema(schema),
+            data_schema=vol.Schema(_advanced(default_url)),
             errors=errors,
         )

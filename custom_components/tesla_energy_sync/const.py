@@ -13,6 +13,7 @@ LOGGER = logging.getLogger(__package__)
 CONF_KIND: Final = "kind"
 CONF_SITE_ID: Final = "site_id"
 CONF_BASE_URL: Final = "base_url"
+CONF_ADVANCED: Final = "advanced"
 
 AUD_PER_KWH: Final = "AUD/kWh"
 USD_PER_KWH: Final = "USD/kWh"
