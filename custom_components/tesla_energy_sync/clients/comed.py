@@ -1,0 +1,96 @@
+"""Async client for ComEd's Hourly Pricing API (5-minute real-time prices, no auth)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import datetime as dt
+import math
+from typing import TYPE_CHECKING, Any, Self
+
+from ._http import decode_list, get_text, raise_for_status
+from .errors import ResponseError
+
+if TYPE_CHECKING:
+    import aiohttp
+
+DEFAULT_COMED_BASE_URL = "https://hourlypricing.comed.com/api"
+_SERVICE = "ComEd"
+# ComEd sends no rate-limit headers; a 429 without Retry-After waits one price interval.
+_DEFAULT_RETRY = 300.0
+
+
+def _number(item: dict[str, Any], key: str) -> float:
+    """Read a field ComEd serves as a numeric string (plain numbers are accepted too)."""
+    raw = item.get(key)
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise ResponseError(f"ComEd price field {key!r}: expected a numeric string, got {raw!r}")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ResponseError(f"ComEd price field {key!r}: not a number: {raw!r}") from None
+    if not math.isfinite(value):
+        raise ResponseError(f"ComEd price field {key!r}: not finite: {raw!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ComEdPrice:
+    """One ComEd price; `time` is the end of its 5-minute interval, in UTC."""
+
+    time: dt.datetime
+    cents_per_kwh: float
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Self:
+        """Parse one `{"millisUTC": "...", "price": "..."}` entry."""
+        if not isinstance(data, dict):
+            raise ResponseError(f"ComEd price: expected an object, got {type(data).__name__}")
+        millis = _number(data, "millisUTC")
+        try:
+            moment = dt.datetime.fromtimestamp(millis / 1000, dt.UTC)
+        except OverflowError, ValueError, OSError:
+            raise ResponseError(f"ComEd millisUTC out of range: {millis!r}") from None
+        return cls(time=moment, cents_per_kwh=_number(data, "price"))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict for diagnostics."""
+        return {"time": self.time.isoformat(), "cents_per_kwh": self.cents_per_kwh}
+
+
+class ComEdClient:
+    """Read ComEd's real-time prices."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        base_url: str = DEFAULT_COMED_BASE_URL,
+        request_timeout: float = 10.0,
+    ) -> None:
+        """Keep the session (owned by the caller)."""
+        self._session = session
+        self._base_url = base_url.rstrip("/")
+        self._request_timeout = request_timeout
+
+    async def get_five_minute_prices(self) -> list[ComEdPrice]:
+        """Return the last 24 h of 5-minute prices, newest first as served."""
+        return await self._get_prices("5minutefeed")
+
+    async def get_current_hour_average(self) -> ComEdPrice:
+        """Return the running average of the current hour."""
+        return (await self._get_prices("currenthouraverage"))[0]
+
+    async def _get_prices(self, feed: str) -> list[ComEdPrice]:
+        """Fetch one feed; ComEd labels its JSON text/html, so the body is decoded by hand."""
+        reply = await get_text(
+            self._session,
+            self._base_url,
+            service=_SERVICE,
+            request_timeout=self._request_timeout,
+            params={"type": feed},
+        )
+        raise_for_status(reply, service=_SERVICE, default_retry=_DEFAULT_RETRY)
+        items = decode_list(reply, service=_SERVICE)
+        if not items:
+            raise ResponseError(f"ComEd {feed} returned no prices")
+        return [ComEdPrice.from_dict(item) for item in items]
