@@ -1,0 +1,1 @@
+"""Local stand-ins for the outside services, for tests and the bench; loopback only."""

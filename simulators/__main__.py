@@ -1,0 +1,73 @@
+"""Run the Amber and ComEd stand-ins until SIGINT or SIGTERM: python -m simulators."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from typing import TYPE_CHECKING
+
+from ._server import require_loopback, system_clock
+from .amber import AmberSimulator
+from .comed import ComEdSimulator
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    import datetime as dt
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line; a host that is not loopback is an error."""
+    parser = argparse.ArgumentParser(prog="python -m simulators", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
+    parser.add_argument("--amber-port", type=int, default=8124)
+    parser.add_argument("--comed-port", type=int, default=8125)
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="simulated seconds per real second"
+    )
+    args = parser.parse_args(argv)
+    try:
+        require_loopback(args.host)
+    except ValueError as err:
+        parser.error(str(err))
+    if args.speed <= 0:
+        parser.error("--speed must be positive")
+    return args
+
+
+def scaled_clock(speed: float) -> Callable[[], dt.datetime]:
+    """Return a clock that starts now and runs `speed` times faster than real time."""
+    origin = system_clock()
+
+    def clock() -> dt.datetime:
+        """Return the compressed time."""
+        return origin + (system_clock() - origin) * speed
+
+    return clock
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Start both simulators, print their URLs and wait for a stop signal."""
+    clock = scaled_clock(args.speed) if args.speed != 1.0 else None
+    amber = AmberSimulator(clock=clock)
+    comed = ComEdSimulator(clock=clock)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        print(f"Amber: {await amber.start(args.host, args.amber_port)}", flush=True)
+        print(f"ComEd: {await comed.start(args.host, args.comed_port)}", flush=True)
+        await stop.wait()
+    finally:
+        await amber.stop()
+        await comed.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run until stopped."""
+    asyncio.run(serve(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()
