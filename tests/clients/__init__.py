@@ -1,0 +1,1 @@
+"""Tests of the service clients against the local simulators."""
