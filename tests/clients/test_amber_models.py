@@ -15,6 +15,7 @@ from custom_components.tesla_energy_sync.clients.amber_models import (
     ChannelType,
     CurrentInterval,
     ForecastInterval,
+    Interval,
     IntervalType,
     PriceDescriptor,
     PriceRange,
@@ -265,3 +266,7 @@ def test_rate_limit_headers() -> None:
 def test_unreadable_rate_limit_headers_are_none() -> None:
     status = RateLimitStatus.from_headers({"RateLimit-Limit": "many", "RateLimit-Reset": "inf"})
     assert status == RateLimitStatus(limit=None, remaining=None, reset=None, policy=None)
+
+
+def test_interval_union_works_with_isinstance() -> None:
+    assert isinstance(parse_interval(FORECAST), Interval)

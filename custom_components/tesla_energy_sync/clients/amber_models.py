@@ -404,7 +404,7 @@ class ForecastInterval(BaseInterval):
         )
 
 
-type Interval = ActualInterval | CurrentInterval | ForecastInterval
+Interval = ActualInterval | CurrentInterval | ForecastInterval
 
 _INTERVAL_CLASSES: dict[IntervalType, type[Interval]] = {
     IntervalType.ACTUAL: ActualInterval,
