@@ -23,6 +23,8 @@ def _coordinator(hass: HomeAssistant, entry: TesConfigEntry, kind: EntryKind) ->
             session,
             entry.data[CONF_API_TOKEN],
             base_url=entry.data.get(CONF_BASE_URL, DEFAULT_AMBER_BASE_URL),
+            # The loop's monotonic clock: the request budget must not follow wall-clock jumps.
+            clock=hass.loop.time,
         )
         return AmberCoordinator(hass, entry, client)
     return ComEdCoordinator(

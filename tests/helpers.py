@@ -1,0 +1,27 @@
+"""Test helpers shared across modules."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+from custom_components.tesla_energy_sync.const import DOMAIN
+
+
+async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
+    """Move the clock forward and let every timer that fell due run."""
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    # Scheduled coordinator refreshes run as background tasks; wait for their HTTP round trip.
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
+    """Return the entity id registered for one of our unique ids."""
+    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
+    assert found is not None, f"no {platform} entity with unique id {unique_id}"
+    return found

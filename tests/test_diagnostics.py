@@ -1,0 +1,45 @@
+"""Diagnostics for both entry kinds, with the token and meter identifier redacted."""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
+
+from .conftest import AMBER_TOKEN, setup_entry
+
+EXCLUDE = props("created_at", "modified_at", "entry_id", "base_url", "requests_in_window")
+
+
+@pytest.mark.usefixtures("frozen")
+async def test_amber(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    amber_entry: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Amber diagnostics: no token, no NMI."""
+    await setup_entry(hass, amber_entry)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, amber_entry)
+    assert AMBER_TOKEN not in str(diagnostics)
+    assert "41021234567" not in str(diagnostics)
+    assert diagnostics == snapshot(exclude=EXCLUDE)
+
+
+@pytest.mark.usefixtures("frozen")
+async def test_comed(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    comed_entry: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """ComEd diagnostics."""
+    await setup_entry(hass, comed_entry)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, comed_entry)
+    assert diagnostics == snapshot(exclude=EXCLUDE)
