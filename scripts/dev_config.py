@@ -64,19 +64,29 @@ def seed(config: Path, amber_url: str, comed_url: str) -> None:
             "amber",
             "Amber Electric",
             os.environ["TES_AMBER_SITE_ID"],
-            {"api_token": token, "site_id": os.environ["TES_AMBER_SITE_ID"],
-             "base_url": "https://api.amber.com.au/v1"},
+            {
+                "api_token": token,
+                "site_id": os.environ["TES_AMBER_SITE_ID"],
+                "base_url": "https://api.amber.com.au/v1",
+            },
         )
     else:
         amber = _entry(
             "amber",
             "Amber Electric 4102000000 (simulator)",
             "01J0SIMSITE0000000000000001",
-            {"api_token": "psk_sim", "site_id": "01J0SIMSITE0000000000000001",
-             "base_url": amber_url},
+            {
+                "api_token": "psk_sim",
+                "site_id": "01J0SIMSITE0000000000000001",
+                "base_url": amber_url,
+            },
         )
-    comed_base = "https://hourlypricing.comed.com/api" if os.environ.get("TES_COMED_REAL") else comed_url
-    comed = _entry("comed", "ComEd hourly pricing", "comed_hourly_pricing", {"base_url": comed_base})
+    comed_base = (
+        "https://hourlypricing.comed.com/api" if os.environ.get("TES_COMED_REAL") else comed_url
+    )
+    comed = _entry(
+        "comed", "ComEd hourly pricing", "comed_hourly_pricing", {"base_url": comed_base}
+    )
 
     path = storage / config_entries.STORAGE_KEY
     stored: dict[str, Any] = (
@@ -91,11 +101,14 @@ def seed(config: Path, amber_url: str, comed_url: str) -> None:
     )
     ours = {(e["unique_id"]) for e in (amber, comed)}
     kept = [
-        e for e in stored["data"]["entries"]
+        e
+        for e in stored["data"]["entries"]
         if not (e["domain"] == DOMAIN and e["unique_id"] in ours)
     ]
     # Keep entry ids stable across runs so entity and device registries stay attached.
-    previous = {e["unique_id"]: e["entry_id"] for e in stored["data"]["entries"] if e["domain"] == DOMAIN}
+    previous = {
+        e["unique_id"]: e["entry_id"] for e in stored["data"]["entries"] if e["domain"] == DOMAIN
+    }
     for entry in (amber, comed):
         entry["entry_id"] = previous.get(entry["unique_id"], entry["entry_id"])
     stored["data"]["entries"] = [*kept, amber, comed]
@@ -104,8 +117,9 @@ def seed(config: Path, amber_url: str, comed_url: str) -> None:
     onboarding = storage / "onboarding"
     if not onboarding.exists():
         onboarding.write_text(
-            json.dumps({"version": 4, "minor_version": 1, "key": "onboarding",
-                        "data": {"done": STEPS}})
+            json.dumps(
+                {"version": 4, "minor_version": 1, "key": "onboarding", "data": {"done": STEPS}}
+            )
         )
 
 

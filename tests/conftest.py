@@ -11,12 +11,14 @@ from homeassistant.const import CONF_API_TOKEN
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.tesla_energy_sync.const import (
+    COMED_UNIQUE_ID,
     CONF_BASE_URL,
     CONF_KIND,
     CONF_SITE_ID,
-    COMED_UNIQUE_ID,
     DOMAIN,
     EntryKind,
 )
@@ -32,6 +34,12 @@ FROZEN_TIME = datetime.fromisoformat("2026-11-23T20:02:10+00:00")
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load our integration from custom_components/ in every test."""
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Serialize Home Assistant objects (states, registry entries) without their random ids."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ async def test_prices_follow_boundaries_and_trigger_automations(
     now = START
     # Walk an hour on the coordinators' own schedule, one due timer at a time.
     while now < START + timedelta(hours=1):
-        step = min(amber.update_interval, comed.update_interval)  # type: ignore[type-var]
+        step = min(amber.update_interval, comed.update_interval)
         assert step is not None
         await advance(hass, freezer, step.total_seconds())
         now = datetime.now(UTC)

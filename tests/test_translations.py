@@ -30,7 +30,7 @@ def test_raised_translation_keys_exist() -> None:
             ):
                 for kw in node.keywords:
                     if kw.arg == "translation_key" and isinstance(kw.value, ast.Constant):
-                        used.add(kw.value.value)
+                        used.add(str(kw.value.value))
     assert used
     assert used <= set(exceptions)
 

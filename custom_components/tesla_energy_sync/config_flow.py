@@ -22,18 +22,18 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-import voluptuous as vol
+import probatio
 
 from .clients.amber import DEFAULT_AMBER_BASE_URL, AmberClient
 from .clients.amber_models import Site, SiteStatus
 from .clients.comed import DEFAULT_COMED_BASE_URL, ComEdClient
 from .clients.errors import AuthenticationError, ClientConnectionError, ClientError
 from .const import (
+    COMED_UNIQUE_ID,
     CONF_ADVANCED,
     CONF_BASE_URL,
     CONF_KIND,
     CONF_SITE_ID,
-    COMED_UNIQUE_ID,
     DOMAIN,
     LOGGER,
     EntryKind,
@@ -46,8 +46,8 @@ _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 def _advanced(base_url: str) -> dict[Any, Any]:
     """Return the collapsed section that holds the base URL (for proxies and simulators)."""
     return {
-        vol.Required(CONF_ADVANCED): section(
-            vol.Schema({vol.Required(CONF_BASE_URL, default=base_url): _URL}),
+        probatio.Required(CONF_ADVANCED): section(
+            probatio.Schema({probatio.Required(CONF_BASE_URL, default=base_url): _URL}),
             {"collapsed": True},
         )
     }
@@ -91,11 +91,11 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
             return [], {"base": "no_sites"}
         return usable, {}
 
-    def _amber_schema(self, *, with_url: bool) -> vol.Schema:
-        schema: dict[Any, Any] = {vol.Required(CONF_API_TOKEN): _PASSWORD}
+    def _amber_schema(self, *, with_url: bool) -> probatio.Schema:
+        schema: dict[Any, Any] = {probatio.Required(CONF_API_TOKEN): _PASSWORD}
         if with_url:
             schema |= _advanced(self._base_url)
-        return vol.Schema(schema)
+        return probatio.Schema(schema)
 
     async def async_step_amber(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the Amber API token (and, in advanced mode, the API's base URL)."""
@@ -127,8 +127,12 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
         ]
         return self.async_show_form(
             step_id="amber_site",
-            data_schema=vol.Schema(
-                {vol.Required(CONF_SITE_ID): SelectSelector(SelectSelectorConfig(options=options))}
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(CONF_SITE_ID): SelectSelector(
+                        SelectSelectorConfig(options=options)
+                    )
+                }
             ),
         )
 
@@ -160,7 +164,9 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Shared by reauth and reconfigure: new token (and URL), same site."""
         entry = (
-            self._get_reauth_entry() if self.source == SOURCE_REAUTH else self._get_reconfigure_entry()
+            self._get_reauth_entry()
+            if self.source == SOURCE_REAUTH
+            else self._get_reconfigure_entry()
         )
         self._base_url = entry.data.get(CONF_BASE_URL, DEFAULT_AMBER_BASE_URL)
         errors: dict[str, str] = {}
@@ -227,6 +233,6 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(title="ComEd hourly pricing", data=data)
         return self.async_show_form(
             step_id="reconfigure" if reconfiguring else "comed",
-            data_schema=vol.Schema(_advanced(default_url)),
+            data_schema=probatio.Schema(_advanced(default_url)),
             errors=errors,
         )

@@ -161,9 +161,7 @@ class AmberCoordinator(TesCoordinator[AmberData]):
         horizon = now + AMBER_FORECAST_HORIZON
         self._state.forecasts = {
             channel: tuple(
-                i
-                for i in items
-                if isinstance(i, ForecastInterval) and i.start_time < horizon
+                i for i in items if isinstance(i, ForecastInterval) and i.start_time < horizon
             )
             for channel, items in _group(intervals).items()
         }
@@ -177,9 +175,7 @@ class AmberCoordinator(TesCoordinator[AmberData]):
                 continue
             channels[channel] = AmberChannelPrices(
                 current=current,
-                previous=next(
-                    (i for i in reversed(items) if isinstance(i, ActualInterval)), None
-                ),
+                previous=next((i for i in reversed(items) if isinstance(i, ActualInterval)), None),
                 next=next((i for i in items if isinstance(i, ForecastInterval)), None),
                 forecasts=self._state.forecasts.get(channel, ()),
             )

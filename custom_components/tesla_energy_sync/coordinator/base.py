@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 import math
 from typing import TYPE_CHECKING, Any
@@ -66,10 +67,10 @@ class TesCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self.update_interval = self._next_poll_delay(data)
         return data
 
-    async def _guarded[T](self, call: Any) -> T:
+    async def _guarded[T](self, call: Callable[[], Awaitable[T]]) -> T:
         """Call `call()` and turn client errors into coordinator errors."""
         try:
-            result: T = await call()
+            result = await call()
         except AuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,

@@ -85,7 +85,11 @@ class ComEdCoordinator(TesCoordinator[ComEdData]):
             self._slot = slot
             self._stale_polls = 0
         published = data.five_minute.time >= slot
-        if not published and self._stale_polls < COMED_STALE_RETRIES and now + COMED_STALE_RETRY < boundary:
+        if (
+            not published
+            and self._stale_polls < COMED_STALE_RETRIES
+            and now + COMED_STALE_RETRY < boundary
+        ):
             self._stale_polls += 1
             return COMED_STALE_RETRY
         return boundary - now

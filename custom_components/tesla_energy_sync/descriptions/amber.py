@@ -82,9 +82,7 @@ def _forecast_attrs(prices: AmberChannelPrices | None) -> dict[str, Any]:
     if prices is None:
         return {}
     return {
-        "forecasts": [
-            {"price": _forecast_price(f), **_interval_attrs(f)} for f in prices.forecasts
-        ]
+        "forecasts": [{"price": _forecast_price(f), **_interval_attrs(f)} for f in prices.forecasts]
     }
 
 
@@ -164,9 +162,7 @@ AMBER_BINARY_SENSORS: tuple[AmberBinarySensorDescription, ...] = (
         key="demand_window",
         translation_key="demand_window",
         is_on_fn=lambda data: (
-            info.demand_window
-            if (info := data.general.current.tariff_information)
-            else None
+            info.demand_window if (info := data.general.current.tariff_information) else None
         ),
     ),
 )
