@@ -16,6 +16,7 @@ from typing import Any
 
 import homeassistant
 from homeassistant import config_entries
+from homeassistant.auth.mfa_modules import notify, totp
 from homeassistant.components.onboarding.const import STEPS
 
 DOMAIN = "tesla_energy_sync"
@@ -24,9 +25,10 @@ DEV_INTEGRATIONS = ("frontend", "config", "energy", "history", "logbook", "autom
 
 
 def requirements() -> list[str]:
-    """Return every requirement of the dev integrations and their dependencies."""
+    """Return every requirement of the dev integrations, their dependencies and HA's auth."""
     seen: set[str] = set()
-    found: set[str] = set()
+    # Home Assistant's auth (TOTP/notify MFA modules) installs these at start-up otherwise.
+    found: set[str] = set(totp.REQUIREMENTS) | set(notify.REQUIREMENTS)
     todo = list(DEV_INTEGRATIONS)
     while todo:
         name = todo.pop()
@@ -73,7 +75,7 @@ def seed(config: Path, amber_url: str, comed_url: str) -> None:
     else:
         amber = _entry(
             "amber",
-            "Amber Electric 4102000000 (simulator)",
+            "Amber Electric 41021234567 (simulator)",
             "01J0SIMSITE0000000000000001",
             {
                 "api_token": "psk_sim",
