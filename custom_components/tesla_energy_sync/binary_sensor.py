@@ -44,10 +44,3 @@ class TesBinarySensor(TesEntity, BinarySensorEntity):
     def is_on(self) -> bool | None:
         """Return the state from the coordinator's data."""
         return self.entity_description.is_on_fn(self.coordinator.data)
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any] | None:
-        """Return the description's attributes, if it has any."""
-        if (attr_fn := self.entity_description.attr_fn) is None:
-            return None
-        return attr_fn(self.coordinator.data)

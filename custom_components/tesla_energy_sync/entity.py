@@ -4,20 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .coordinator.base import TesCoordinator
+from .descriptions import TesEntityDescription
 
 
 class TesEntity(CoordinatorEntity[TesCoordinator[Any]]):
     """An entity fed by one of our coordinators."""
 
     _attr_has_entity_name = True
+    entity_description: TesEntityDescription[Any, Any]
 
-    def __init__(self, coordinator: TesCoordinator[Any], description: EntityDescription) -> None:
+    def __init__(
+        self, coordinator: TesCoordinator[Any], description: TesEntityDescription[Any, Any]
+    ) -> None:
         """Derive unique id and device from the coordinator."""
         super().__init__(coordinator)
         self.entity_description = description
         self._attr_unique_id = f"{coordinator.unique_prefix}_{description.key}"
         self._attr_device_info = coordinator.device_info
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the description's attributes, if it has any."""
+        if (attr_fn := self.entity_description.attr_fn) is None:
+            return None
+        return attr_fn(self.coordinator.data)

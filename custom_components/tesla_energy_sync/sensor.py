@@ -50,10 +50,3 @@ class TesSensor(TesEntity, SensorEntity):
     def native_value(self) -> StateType | datetime:
         """Return the value from the coordinator's data."""
         return self.entity_description.value_fn(self.coordinator.data)
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any] | None:
-        """Return the description's attributes, if it has any."""
-        if (attr_fn := self.entity_description.attr_fn) is None:
-            return None
-        return attr_fn(self.coordinator.data)

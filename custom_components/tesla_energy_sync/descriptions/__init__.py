@@ -9,6 +9,7 @@ from typing import Any
 
 from homeassistant.components.binary_sensor import BinarySensorEntityDescription
 from homeassistant.components.sensor import SensorEntityDescription
+from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.typing import StateType
 
 
@@ -17,18 +18,26 @@ def _always(_: Any) -> bool:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TesSensorEntityDescription[DataT, CoordinatorT = Any](SensorEntityDescription):
-    """A sensor read from a coordinator's data by `value_fn`."""
+class TesEntityDescription[DataT, CoordinatorT = Any](EntityDescription):
+    """What every description adds: extra attributes, and whether the source has the value."""
 
-    value_fn: Callable[[DataT], StateType | datetime]
     attr_fn: Callable[[DataT], dict[str, Any]] | None = None
     exists_fn: Callable[[CoordinatorT], bool] = _always
 
 
 @dataclass(frozen=True, kw_only=True)
-class TesBinarySensorEntityDescription[DataT, CoordinatorT = Any](BinarySensorEntityDescription):
+class TesSensorEntityDescription[DataT, CoordinatorT = Any](
+    SensorEntityDescription, TesEntityDescription[DataT, CoordinatorT]
+):
+    """A sensor read from a coordinator's data by `value_fn`."""
+
+    value_fn: Callable[[DataT], StateType | datetime]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TesBinarySensorEntityDescription[DataT, CoordinatorT = Any](
+    BinarySensorEntityDescription, TesEntityDescription[DataT, CoordinatorT]
+):
     """A binary sensor read from a coordinator's data by `is_on_fn`."""
 
     is_on_fn: Callable[[DataT], bool | None]
-    attr_fn: Callable[[DataT], dict[str, Any]] | None = None
-    exists_fn: Callable[[CoordinatorT], bool] = _always
