@@ -121,19 +121,19 @@ async def test_polls_on_boundaries_and_while_estimate(
     coordinator = amber_entry.runtime_data.coordinator
     general = entity_id(hass, "sensor", f"{AMBER_SITE_ID}_general_price")
     assert hass.states.get(general).attributes["estimate"] is True  # type: ignore[union-attr]
-    assert coordinator.update_interval == timedelta(seconds=10)
+    assert coordinator.update_interval == timedelta(seconds=15)
     current_calls = amber_simulator.path_counts[f"/v1/sites/{AMBER_SITE_ID}/prices/current"]
 
-    await advance(hass, freezer, 10)  # +13 s: still an estimate
-    await advance(hass, freezer, 20)  # +33 s: still an estimate
-    await advance(hass, freezer, 30)  # +63 s: locked in
+    await advance(hass, freezer, 15)  # +18 s: still an estimate
+    await advance(hass, freezer, 15)  # +33 s: still an estimate
+    await advance(hass, freezer, 15)  # +48 s: locked in
     assert hass.states.get(general).attributes["estimate"] is False  # type: ignore[union-attr]
     # Re-polls fetch only the current price; the forecast was fetched once for this interval.
     assert (
         amber_simulator.path_counts[f"/v1/sites/{AMBER_SITE_ID}/prices/current"]
         == current_calls + 3
     )
-    now = boundary + timedelta(seconds=63)
+    now = boundary + timedelta(seconds=48)
     assert coordinator.update_interval is not None
     assert now + coordinator.update_interval == boundary + timedelta(minutes=5, seconds=3)
 

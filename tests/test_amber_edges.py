@@ -110,10 +110,10 @@ async def test_gives_up_on_estimate_until_next_boundary(
     freezer.move_to(boundary + timedelta(seconds=3))
     await setup_entry(hass, amber_entry)
     coordinator = amber_entry.runtime_data.coordinator
-    for backoff in (10, 20, 30):
+    for backoff in (15, 15, 15):
         assert coordinator.update_interval == timedelta(seconds=backoff)
         await advance(hass, freezer, backoff)
-    assert coordinator.update_interval == timedelta(minutes=5) - timedelta(seconds=60)
+    assert coordinator.update_interval == timedelta(minutes=5) - timedelta(seconds=45)
 
 
 async def test_no_repoll_past_the_boundary(
