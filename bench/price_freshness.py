@@ -126,7 +126,7 @@ async def setup_ours(
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    coordinator = entry.runtime_data.coordinator
+    coordinator = entry.runtime_data.coordinators["prices"]
     if not isinstance(coordinator, AmberCoordinator):
         raise TypeError(f"unexpected coordinator {coordinator!r}")
     return coordinator, lambda: coordinator.data.general.current if coordinator.data else None

@@ -11,12 +11,14 @@ from .clients.comed import DEFAULT_COMED_BASE_URL, ComEdClient
 from .const import CONF_BASE_URL, CONF_KIND, EntryKind
 from .coordinator.amber import AmberCoordinator
 from .coordinator.comed import ComEdCoordinator
-from .models import TariffCoordinator, TesConfigEntry, TesRuntimeData
+from .models import TesConfigEntry, TesRuntimeData
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
 
-def _coordinator(hass: HomeAssistant, entry: TesConfigEntry, kind: EntryKind) -> TariffCoordinator:
+def _price_coordinator(
+    hass: HomeAssistant, entry: TesConfigEntry, kind: EntryKind
+) -> AmberCoordinator | ComEdCoordinator:
     session = async_get_clientsession(hass)
     if kind is EntryKind.AMBER:
         client = AmberClient(
@@ -37,9 +39,9 @@ def _coordinator(hass: HomeAssistant, entry: TesConfigEntry, kind: EntryKind) ->
 async def async_setup_entry(hass: HomeAssistant, entry: TesConfigEntry) -> bool:
     """Set up one source from its config entry."""
     kind = EntryKind(entry.data[CONF_KIND])
-    coordinator = _coordinator(hass, entry, kind)
+    coordinator = _price_coordinator(hass, entry, kind)
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = TesRuntimeData(kind=kind, coordinator=coordinator)
+    entry.runtime_data = TesRuntimeData(kind=kind, coordinators={"prices": coordinator})
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

@@ -27,11 +27,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the binary sensors the entry's source provides."""
-    coordinator = entry.runtime_data.coordinator
+    coordinators = entry.runtime_data.coordinators
     async_add_entities(
-        TesBinarySensor(coordinator, description)
+        TesBinarySensor(coordinators[description.coordinator], description)
         for description in BINARY_SENSORS.get(entry.runtime_data.kind, ())
-        if description.exists_fn(coordinator)
+        if description.exists_fn(coordinators[description.coordinator])
     )
 
 

@@ -21,7 +21,10 @@ async def async_get_config_entry_diagnostics(
         {
             "entry": entry.as_dict(),
             "kind": str(entry.runtime_data.kind),
-            "coordinator": entry.runtime_data.coordinator.diagnostics(),
+            "coordinators": {
+                name: coordinator.diagnostics()
+                for name, coordinator in entry.runtime_data.coordinators.items()
+            },
         },
         TO_REDACT,
     )

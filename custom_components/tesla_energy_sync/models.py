@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 
 from .const import EntryKind
-from .coordinator.amber import AmberCoordinator
-from .coordinator.comed import ComEdCoordinator
-
-type TariffCoordinator = AmberCoordinator | ComEdCoordinator
+from .coordinator.base import TesCoordinator
 
 
 @dataclass(kw_only=True)
 class TesRuntimeData:
-    """What a loaded entry holds: its kind and the coordinator that feeds its entities."""
+    """What a loaded entry holds: its kind and the coordinators that feed its entities.
+
+    Coordinators are keyed by what they poll (for example "prices", or "vitals" and "lifetime"
+    for a charger); each entity description names the one it reads.
+    """
 
     kind: EntryKind
-    coordinator: TariffCoordinator
+    coordinators: dict[str, TesCoordinator[Any]]
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 type TesConfigEntry = ConfigEntry[TesRuntimeData]

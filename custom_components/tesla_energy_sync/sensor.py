@@ -31,11 +31,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors the entry's source provides."""
-    coordinator = entry.runtime_data.coordinator
+    coordinators = entry.runtime_data.coordinators
     async_add_entities(
-        TesSensor(coordinator, description)
+        TesSensor(coordinators[description.coordinator], description)
         for description in SENSORS[entry.runtime_data.kind]
-        if description.exists_fn(coordinator)
+        if description.exists_fn(coordinators[description.coordinator])
     )
 
 

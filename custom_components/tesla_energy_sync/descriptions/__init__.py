@@ -21,6 +21,7 @@ def _always(_: Any) -> bool:
 class TesEntityDescription[DataT, CoordinatorT = Any](EntityDescription):
     """What every description adds: extra attributes, and whether the source has the value."""
 
+    coordinator: str = "prices"
     attr_fn: Callable[[DataT], dict[str, Any]] | None = None
     exists_fn: Callable[[CoordinatorT], bool] = _always
 
