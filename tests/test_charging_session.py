@@ -1,0 +1,145 @@
+"""The charging-session tracker, sample by sample (pure logic, no Home Assistant)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from custom_components.tesla_energy_sync.coordinator.charging_session import (
+    Price,
+    SessionSample,
+    SessionTracker,
+)
+
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+AUD = "AUD"
+
+
+def sample(
+    seconds: float,
+    *,
+    connected: bool = True,
+    charging: bool = True,
+    wh: float | None = 0.0,
+    uptime: int | None = None,
+    session_s: int | None = None,
+) -> SessionSample:
+    """Return a sample `seconds` after T0 (uptime follows time unless given)."""
+    return SessionSample(
+        time=T0 + timedelta(seconds=seconds),
+        vehicle_connected=connected,
+        contactor_closed=charging,
+        session_energy_wh=wh,
+        uptime_s=int(1000 + seconds) if uptime is None else uptime,
+        session_s=session_s,
+    )
+
+
+def test_plug_charge_pause_unplug() -> None:
+    """Energy between samples is priced at the price in force; pauses stay in the session."""
+    tracker = SessionTracker()
+    assert tracker.update(sample(0, connected=False, charging=False, wh=500.0), None) is None
+    assert tracker.active is None
+    tracker.update(sample(10, charging=False, wh=0.0), Price(0.30, AUD))  # plug-in
+    assert tracker.active is not None
+    assert tracker.active.started_at == T0 + timedelta(seconds=10)
+    tracker.update(sample(70, wh=1000.0), Price(0.30, AUD))  # 1 kWh at 0.30
+    tracker.update(sample(130, wh=3000.0), Price(0.50, AUD))  # 2 kWh at 0.50
+    tracker.update(sample(190, charging=False, wh=3000.0), Price(0.90, AUD))  # pause
+    tracker.update(sample(250, wh=3500.0), Price(0.10, AUD))  # 0.5 kWh at 0.10
+    finished = tracker.update(sample(310, connected=False, charging=False, wh=3500.0), None)
+    assert finished is not None
+    assert finished.energy_kwh == 3.5
+    assert finished.cost == pytest.approx(0.30 + 1.00 + 0.05)
+    assert finished.currency == AUD
+    assert finished.average_price == pytest.approx(1.35 / 3.5, abs=1e-5)
+    assert finished.duration_s == 300
+    assert finished.charging_s == 180  # 70->130, 130->190 and 250->310 had the contactor closed
+    assert finished.unpriced_energy_kwh == 0
+    assert tracker.active is None
+    assert tracker.last == finished
+
+
+def test_reboot_mid_session_keeps_counting() -> None:
+    """A reboot restarts the charger's session counter; the energy after it is all new."""
+    tracker = SessionTracker()
+    tracker.update(sample(0, connected=False, charging=False), None)
+    tracker.update(sample(10, wh=0.0), Price(0.20, AUD))
+    tracker.update(sample(70, wh=2000.0), Price(0.20, AUD))
+    tracker.update(sample(130, wh=500.0, uptime=30), Price(0.20, AUD))  # rebooted
+    tracker.update(sample(190, wh=900.0, uptime=90), Price(0.20, AUD))
+    assert tracker.active is not None
+    assert tracker.active.energy_wh == 2900.0
+
+
+def test_drop_without_reboot_is_a_new_baseline() -> None:
+    """A lower reading without a reboot is not counted as energy (and not as negative)."""
+    tracker = SessionTracker()
+    tracker.update(sample(0, connected=False), None)
+    tracker.update(sample(10, wh=0.0), None)
+    tracker.update(sample(70, wh=2000.0), None)
+    tracker.update(sample(130, wh=100.0), None)
+    tracker.update(sample(190, wh=300.0), None)
+    assert tracker.active is not None
+    assert tracker.active.energy_wh == 2200.0
+
+
+def test_nan_readings_are_accounted_later() -> None:
+    """An unreadable sample adds nothing; the next good one carries the whole step."""
+    tracker = SessionTracker()
+    tracker.update(sample(0, connected=False), None)
+    tracker.update(sample(10, wh=0.0), Price(0.2, AUD))
+    tracker.update(sample(70, wh=None, uptime=None), Price(0.2, AUD))
+    tracker.update(sample(130, wh=1000.0), Price(0.4, AUD))
+    assert tracker.active is not None
+    assert tracker.active.energy_wh == 1000.0
+    assert tracker.active.cost == pytest.approx(0.4)
+
+
+def test_no_price_is_reported_as_unpriced() -> None:
+    """Energy drawn while no tariff price is known is not guessed."""
+    tracker = SessionTracker()
+    tracker.update(sample(0, connected=False), None)
+    tracker.update(sample(10, wh=0.0), None)
+    tracker.update(sample(70, wh=1000.0), None)
+    finished = tracker.update(sample(130, connected=False), None)
+    assert finished is not None
+    assert finished.cost is None
+    assert finished.average_price is None
+    assert finished.unpriced_energy_kwh == 1.0
+
+
+def test_found_mid_session_and_restored_after_restart() -> None:
+    """Set up while a car charges: the start is back-dated; state survives a restart."""
+    tracker = SessionTracker()
+    tracker.update(sample(600, wh=1500.0, session_s=600), Price(0.3, AUD))
+    assert tracker.active is not None
+    assert tracker.active.started_at == T0
+    assert tracker.active.energy_wh == 1500.0
+
+    restored = SessionTracker.from_dict(tracker.as_dict())
+    assert restored.active == tracker.active
+    restored.update(sample(660, wh=2500.0), Price(0.3, AUD))
+    finished = restored.update(sample(720, connected=False), None)
+    assert finished is not None
+    assert finished.energy_kwh == 2.5
+    assert finished.cost == pytest.approx(0.75)
+    again = SessionTracker.from_dict(restored.as_dict())
+    assert again.last == finished
+    assert again.active is None
+    assert SessionTracker.from_dict(None).active is None
+
+
+def test_currency_change_mid_session_is_not_mixed() -> None:
+    """Prices in another currency (the linked tariff changed) are not added to the cost."""
+    tracker = SessionTracker()
+    tracker.update(sample(0, connected=False), None)
+    tracker.update(sample(10, wh=0.0), Price(0.3, AUD))
+    tracker.update(sample(70, wh=1000.0), Price(0.3, AUD))
+    tracker.update(sample(130, wh=2000.0), Price(0.1, "USD"))
+    finished = tracker.update(sample(190, connected=False), None)
+    assert finished is not None
+    assert finished.cost == pytest.approx(0.3)
+    assert finished.currency == AUD
+    assert finished.unpriced_energy_kwh == 1.0
