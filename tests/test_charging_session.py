@@ -40,7 +40,7 @@ def test_plug_charge_pause_unplug() -> None:
     """Energy between samples is priced at the price in force; pauses stay in the session."""
     tracker = SessionTracker()
     assert tracker.update(sample(0, connected=False, charging=False, wh=500.0), None) is None
-    assert tracker.active is None
+    assert tracker.as_dict()["active"] is None
     tracker.update(sample(10, charging=False, wh=0.0), Price(0.30, AUD))  # plug-in
     assert tracker.active is not None
     assert tracker.active.started_at == T0 + timedelta(seconds=10)

@@ -30,6 +30,7 @@ from ..const import (
     PRICE_PERIOD,
 )
 from .base import TesCoordinator, interval_start, next_aligned
+from .charging_session import Price
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -204,6 +205,12 @@ class AmberCoordinator(TesCoordinator[AmberData]):
             or limit.remaining is None
             or limit.remaining >= AMBER_MIN_REMAINING_FOR_REPOLL
         )
+
+    def import_price(self) -> Price | None:
+        """Return the general (import) price now, in AUD/kWh, while the data is current."""
+        if not self.last_update_success or self.data is None:
+            return None
+        return Price(self.data.general.current.per_kwh / 100, "AUD")
 
     def diagnostics(self) -> dict[str, Any]:
         """Add the rate-limit budget and the data to the base diagnostics."""

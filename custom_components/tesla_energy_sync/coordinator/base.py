@@ -13,6 +13,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 
 from ..clients.errors import AuthenticationError, ClientError, RateLimitError
 from ..const import DOMAIN, LOGGER, RETRY_INTERVAL
+from .charging_session import Price
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -106,6 +107,10 @@ class TesCoordinator[DataT](DataUpdateCoordinator[DataT]):
     @abstractmethod
     def _next_poll_delay(self, data: DataT) -> timedelta:
         """Return how long to wait before the next poll."""
+
+    def import_price(self) -> Price | None:
+        """Return the import price in force, for sources that are tariffs (None otherwise)."""
+        return None
 
     def diagnostics(self) -> dict[str, Any]:
         """Return JSON-safe state for diagnostics."""

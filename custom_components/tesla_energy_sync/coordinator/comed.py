@@ -19,6 +19,7 @@ from ..const import (
     PRICE_PERIOD,
 )
 from .base import TesCoordinator, interval_start, next_aligned
+from .charging_session import Price
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -93,6 +94,12 @@ class ComEdCoordinator(TesCoordinator[ComEdData]):
             self._stale_polls += 1
             return COMED_STALE_RETRY
         return boundary - now
+
+    def import_price(self) -> Price | None:
+        """Return the newest 5-minute price, in USD/kWh, while the data is current."""
+        if not self.last_update_success or self.data is None:
+            return None
+        return Price(self.data.five_minute.cents_per_kwh / 100, "USD")
 
     def diagnostics(self) -> dict[str, Any]:
         """Add the data to the base diagnostics."""

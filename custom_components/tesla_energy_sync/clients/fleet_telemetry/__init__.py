@@ -1,0 +1,1 @@
+"""Tesla Fleet Telemetry records from Kafka: schema, decoding and a reconnecting consumer."""
