@@ -57,7 +57,7 @@ def test_plug_charge_pause_unplug() -> None:
     assert finished.duration_s == 300
     assert finished.charging_s == 180  # 70->130, 130->190 and 250->310 had the contactor closed
     assert finished.unpriced_energy_kwh == 0
-    assert tracker.active is None
+    assert tracker.as_dict()["active"] is None
     assert tracker.last == finished
 
 
