@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ._server import require_loopback, system_clock
 from .amber import AmberSimulator
 from .comed import ComEdSimulator
+from .wall_connector import WallConnectorSimulator
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -25,6 +26,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--speed", type=float, default=1.0, help="simulated seconds per real second"
     )
+    parser.add_argument(
+        "--wall-connector-ports",
+        type=_ports,
+        default=(),
+        help="comma-separated ports, one Wall Connector each (e.g. 8127,8128)",
+    )
+    parser.add_argument(
+        "--wall-connector-three-phase", action="store_true", help="EU three-phase units"
+    )
     args = parser.parse_args(argv)
     try:
         require_loopback(args.host)
@@ -33,6 +43,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.speed <= 0:
         parser.error("--speed must be positive")
     return args
+
+
+def _ports(text: str) -> tuple[int, ...]:
+    """Parse "8126,8127" into ports."""
+    try:
+        ports = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of ports: {text!r}") from None
+    if not all(0 < port < 65536 for port in ports):
+        raise argparse.ArgumentTypeError(f"port out of range in {text!r}")
+    return ports
+
+
+def wall_connector_serial(index: int) -> str:
+    """Return the serial number of the index-th simulated Wall Connector."""
+    return f"PGT{2251234567 + index}"
 
 
 def scaled_clock(speed: float) -> Callable[[], dt.datetime]:
@@ -47,10 +73,18 @@ def scaled_clock(speed: float) -> Callable[[], dt.datetime]:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    """Start both simulators, print their URLs and wait for a stop signal."""
+    """Start the simulators, print their URLs and wait for a stop signal."""
     clock = scaled_clock(args.speed) if args.speed != 1.0 else None
     amber = AmberSimulator(clock=clock)
     comed = ComEdSimulator(clock=clock)
+    wall_connectors = [
+        WallConnectorSimulator(
+            serial=wall_connector_serial(index),
+            three_phase=args.wall_connector_three_phase,
+            clock=clock,
+        )
+        for index in range(len(args.wall_connector_ports))
+    ]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -58,10 +92,15 @@ async def serve(args: argparse.Namespace) -> None:
     try:
         print(f"Amber: {await amber.start(args.host, args.amber_port)}", flush=True)
         print(f"ComEd: {await comed.start(args.host, args.comed_port)}", flush=True)
+        for unit, port in zip(wall_connectors, args.wall_connector_ports, strict=True):
+            url = await unit.start(args.host, port)
+            print(f"Wall Connector {unit.serial}: {url}", flush=True)
         await stop.wait()
     finally:
         await amber.stop()
         await comed.stop()
+        for unit in wall_connectors:
+            await unit.stop()
 
 
 def main(argv: list[str] | None = None) -> None:
