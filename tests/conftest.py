@@ -7,7 +7,7 @@ from datetime import datetime
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import CONF_API_TOKEN
+from homeassistant.const import CONF_API_TOKEN, CONF_HOST
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -18,12 +18,14 @@ from custom_components.tesla_energy_sync.const import (
     COMED_UNIQUE_ID,
     CONF_BASE_URL,
     CONF_KIND,
+    CONF_SERIAL,
     CONF_SITE_ID,
     DOMAIN,
     EntryKind,
 )
 from simulators.amber import AmberSimulator
 from simulators.comed import ComEdSimulator
+from simulators.wall_connector import WallConnectorSimulator
 
 AMBER_TOKEN = "psk_sim"
 AMBER_SITE_ID = "01J0SIMSITE0000000000000001"
@@ -101,6 +103,35 @@ def comed_entry(comed_simulator: ComEdSimulator) -> MockConfigEntry:
         title="ComEd hourly pricing",
         unique_id=COMED_UNIQUE_ID,
         data={CONF_KIND: EntryKind.COMED, CONF_BASE_URL: comed_simulator.base_url},
+    )
+
+
+WALL_CONNECTOR_SERIAL = "PGT2251234567"
+
+
+@pytest.fixture
+async def wall_connector_simulator(
+    socket_enabled: None,
+) -> AsyncGenerator[WallConnectorSimulator]:
+    """Run a Wall Connector simulator on 127.0.0.1 (its session follows the frozen clock)."""
+    simulator = WallConnectorSimulator(serial=WALL_CONNECTOR_SERIAL)
+    await simulator.start()
+    yield simulator
+    await simulator.stop()
+
+
+@pytest.fixture
+def wall_connector_entry(wall_connector_simulator: WallConnectorSimulator) -> MockConfigEntry:
+    """A Wall Connector entry pointing at the simulator, with no tariff linked."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Wall Connector {WALL_CONNECTOR_SERIAL}",
+        unique_id=WALL_CONNECTOR_SERIAL,
+        data={
+            CONF_KIND: EntryKind.WALL_CONNECTOR,
+            CONF_HOST: wall_connector_simulator.host,
+            CONF_SERIAL: WALL_CONNECTOR_SERIAL,
+        },
     )
 
 

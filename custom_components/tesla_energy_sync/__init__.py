@@ -2,46 +2,88 @@
 
 from __future__ import annotations
 
-from homeassistant.const import CONF_API_TOKEN, Platform
+import asyncio
+from typing import Any
+
+from homeassistant.const import CONF_API_TOKEN, CONF_HOST, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .clients.amber import DEFAULT_AMBER_BASE_URL, AmberClient
 from .clients.comed import DEFAULT_COMED_BASE_URL, ComEdClient
-from .const import CONF_BASE_URL, CONF_KIND, EntryKind
+from .clients.errors import ClientError
+from .clients.wall_connector import WallConnectorClient
+from .const import CONF_BASE_URL, CONF_KIND, DOMAIN, WALL_CONNECTOR_TIMEOUT, EntryKind
 from .coordinator.amber import AmberCoordinator
+from .coordinator.base import TesCoordinator
 from .coordinator.comed import ComEdCoordinator
+from .coordinator.wall_connector import (
+    WallConnectorInfoCoordinator,
+    WallConnectorLifetimeCoordinator,
+    WallConnectorVitalsCoordinator,
+)
 from .models import TesConfigEntry, TesRuntimeData
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
 
-def _price_coordinator(
-    hass: HomeAssistant, entry: TesConfigEntry, kind: EntryKind
-) -> AmberCoordinator | ComEdCoordinator:
-    session = async_get_clientsession(hass)
-    if kind is EntryKind.AMBER:
-        client = AmberClient(
-            session,
-            entry.data[CONF_API_TOKEN],
-            base_url=entry.data.get(CONF_BASE_URL, DEFAULT_AMBER_BASE_URL),
-            # The loop's monotonic clock: the request budget must not follow wall-clock jumps.
-            clock=hass.loop.time,
-        )
-        return AmberCoordinator(hass, entry, client)
-    return ComEdCoordinator(
-        hass,
-        entry,
-        ComEdClient(session, base_url=entry.data.get(CONF_BASE_URL, DEFAULT_COMED_BASE_URL)),
+async def _amber(hass: HomeAssistant, entry: TesConfigEntry) -> dict[str, TesCoordinator[Any]]:
+    client = AmberClient(
+        async_get_clientsession(hass),
+        entry.data[CONF_API_TOKEN],
+        base_url=entry.data.get(CONF_BASE_URL, DEFAULT_AMBER_BASE_URL),
+        # The loop's monotonic clock: the request budget must not follow wall-clock jumps.
+        clock=hass.loop.time,
     )
+    return {"prices": AmberCoordinator(hass, entry, client)}
+
+
+async def _comed(hass: HomeAssistant, entry: TesConfigEntry) -> dict[str, TesCoordinator[Any]]:
+    client = ComEdClient(
+        async_get_clientsession(hass),
+        base_url=entry.data.get(CONF_BASE_URL, DEFAULT_COMED_BASE_URL),
+    )
+    return {"prices": ComEdCoordinator(hass, entry, client)}
+
+
+async def _wall_connector(
+    hass: HomeAssistant, entry: TesConfigEntry
+) -> dict[str, TesCoordinator[Any]]:
+    client = WallConnectorClient(
+        async_get_clientsession(hass), entry.data[CONF_HOST], request_timeout=WALL_CONNECTOR_TIMEOUT
+    )
+    try:
+        version = await client.get_version()
+    except ClientError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    return {
+        "vitals": WallConnectorVitalsCoordinator(hass, entry, client, version),
+        "lifetime": WallConnectorLifetimeCoordinator(hass, entry, client, version),
+        "info": WallConnectorInfoCoordinator(hass, entry, client, version),
+    }
+
+
+SOURCES = {
+    EntryKind.AMBER: _amber,
+    EntryKind.COMED: _comed,
+    EntryKind.WALL_CONNECTOR: _wall_connector,
+}
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: TesConfigEntry) -> bool:
     """Set up one source from its config entry."""
     kind = EntryKind(entry.data[CONF_KIND])
-    coordinator = _price_coordinator(hass, entry, kind)
-    await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = TesRuntimeData(kind=kind, coordinators={"prices": coordinator})
+    coordinators = await SOURCES[kind](hass, entry)
+    # Concurrently: one slow endpoint (a charger can take seconds) must not hold the others.
+    await asyncio.gather(
+        *(coordinator.async_config_entry_first_refresh() for coordinator in coordinators.values())
+    )
+    entry.runtime_data = TesRuntimeData(kind=kind, coordinators=coordinators)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

@@ -8,13 +8,19 @@ from typing import Any
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
+    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_API_TOKEN
+from homeassistant.const import CONF_API_TOKEN, CONF_HOST
+from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -22,18 +28,28 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 import probatio
 
 from .clients.amber import DEFAULT_AMBER_BASE_URL, AmberClient
 from .clients.amber_models import Site, SiteStatus
 from .clients.comed import DEFAULT_COMED_BASE_URL, ComEdClient
 from .clients.errors import AuthenticationError, ClientConnectionError, ClientError
+from .clients.wall_connector import WallConnectorClient
+from .clients.wall_connector_models import WallConnectorVersion
 from .const import (
     COMED_UNIQUE_ID,
     CONF_ADVANCED,
     CONF_BASE_URL,
     CONF_KIND,
+    CONF_SERIAL,
     CONF_SITE_ID,
+    CONF_TARIFF_ENTRY,
+    CONF_VITALS_CONNECTED_S,
+    CONF_VITALS_IDLE_S,
+    CURRENCY_BY_KIND,
+    DEFAULT_VITALS_CONNECTED_S,
+    DEFAULT_VITALS_IDLE_S,
     DOMAIN,
     LOGGER,
     EntryKind,
@@ -67,10 +83,27 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
         self._token = ""
         self._base_url = DEFAULT_AMBER_BASE_URL
         self._sites: list[Site] = []
+        self._host = ""
+        self._version: WallConnectorVersion | None = None
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask which source to add."""
-        return self.async_show_menu(step_id="user", menu_options=[EntryKind.AMBER, EntryKind.COMED])
+        return self.async_show_menu(
+            step_id="user",
+            menu_options=[EntryKind.AMBER, EntryKind.COMED, EntryKind.WALL_CONNECTOR],
+        )
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> TesOptionsFlow:
+        """Return the options flow (Wall Connector intervals and linked tariff)."""
+        return TesOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
+        """Only chargers have options; tariff sources have nothing to tune."""
+        return bool(config_entry.data.get(CONF_KIND) == EntryKind.WALL_CONNECTOR)
 
     # Amber Electric
 
@@ -198,6 +231,8 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         if entry.data[CONF_KIND] == EntryKind.COMED:
             return await self.async_step_comed(user_input)
+        if entry.data[CONF_KIND] == EntryKind.WALL_CONNECTOR:
+            return await self.async_step_wall_connector(user_input)
         return await self._amber_update_step("reconfigure", user_input, with_url=True)
 
     # ComEd hourly pricing
@@ -236,3 +271,126 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=probatio.Schema(_advanced(default_url)),
             errors=errors,
         )
+
+    # Tesla Wall Connector
+
+    async def _wall_connector_version(self, host: str) -> tuple[WallConnectorVersion | None, str]:
+        """Read the unit's version (its serial is the entry's identity), or say why not."""
+        client = WallConnectorClient(async_get_clientsession(self.hass), host)
+        try:
+            return await client.get_version(), ""
+        except ClientConnectionError:
+            return None, "cannot_connect"
+        except ClientError:
+            LOGGER.exception("Unexpected answer from the Wall Connector at %s", host)
+            return None, "unknown"
+
+    async def async_step_wall_connector(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the Wall Connector's host (also used to reconfigure a new address)."""
+        reconfiguring = self.source == SOURCE_RECONFIGURE
+        default_host = self._get_reconfigure_entry().data[CONF_HOST] if reconfiguring else ""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            host = user_input[CONF_HOST].strip()
+            version, error = await self._wall_connector_version(host)
+            if version is None:
+                errors["base"] = error
+            else:
+                await self.async_set_unique_id(version.serial_number)
+                if reconfiguring:
+                    self._abort_if_unique_id_mismatch(reason="wrong_device")
+                    return self.async_update_reload_and_abort(
+                        self._get_reconfigure_entry(), data_updates={CONF_HOST: host}
+                    )
+                self._abort_if_unique_id_configured(updates={CONF_HOST: host})
+                return self._create_wall_connector_entry(host, version)
+            default_host = host
+        return self.async_show_form(
+            step_id="reconfigure" if reconfiguring else "wall_connector",
+            data_schema=probatio.Schema(
+                {probatio.Required(CONF_HOST, default=default_host): TextSelector()}
+            ),
+            errors=errors,
+        )
+
+    async def async_step_dhcp(self, discovery_info: DhcpServiceInfo) -> ConfigFlowResult:
+        """A Wall Connector appeared on the network (or got a new address)."""
+        self._host = discovery_info.ip
+        self._async_abort_entries_match({CONF_HOST: self._host})
+        version, error = await self._wall_connector_version(self._host)
+        if version is None:
+            return self.async_abort(reason=error)
+        await self.async_set_unique_id(version.serial_number)
+        self._abort_if_unique_id_configured(updates={CONF_HOST: self._host})
+        self._version = version
+        self.context["title_placeholders"] = {"serial": version.serial_number}
+        return await self.async_step_wall_connector_confirm()
+
+    async def async_step_wall_connector_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm adding a discovered Wall Connector."""
+        assert self._version is not None  # noqa: S101 - set by the discovery step
+        if user_input is not None:
+            return self._create_wall_connector_entry(self._host, self._version)
+        return self.async_show_form(
+            step_id="wall_connector_confirm",
+            description_placeholders={
+                "serial": self._version.serial_number,
+                "host": self._host,
+            },
+        )
+
+    def _create_wall_connector_entry(
+        self, host: str, version: WallConnectorVersion
+    ) -> ConfigFlowResult:
+        return self.async_create_entry(
+            title=f"Wall Connector {version.serial_number}",
+            data={
+                CONF_KIND: EntryKind.WALL_CONNECTOR,
+                CONF_HOST: host,
+                CONF_SERIAL: version.serial_number,
+            },
+        )
+
+
+def _interval(minimum: int, maximum: int) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=minimum, max=maximum, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+        )
+    )
+
+
+class TesOptionsFlow(OptionsFlowWithReload):
+    """Wall Connector options: poll intervals and the tariff that prices its sessions."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the options; saving them reloads the entry."""
+        if user_input is not None:
+            if not user_input.get(CONF_TARIFF_ENTRY):
+                user_input.pop(CONF_TARIFF_ENTRY, None)
+            return self.async_create_entry(data=user_input)
+        options = self.config_entry.options
+        tariffs = [
+            SelectOptionDict(value=entry.entry_id, label=entry.title)
+            for entry in self.hass.config_entries.async_entries(DOMAIN)
+            if entry.data.get(CONF_KIND) in CURRENCY_BY_KIND
+        ]
+        schema: dict[Any, Any] = {
+            probatio.Required(
+                CONF_VITALS_CONNECTED_S,
+                default=options.get(CONF_VITALS_CONNECTED_S, DEFAULT_VITALS_CONNECTED_S),
+            ): _interval(1, 60),
+            probatio.Required(
+                CONF_VITALS_IDLE_S,
+                default=options.get(CONF_VITALS_IDLE_S, DEFAULT_VITALS_IDLE_S),
+            ): _interval(5, 600),
+        }
+        linked = options.get(CONF_TARIFF_ENTRY)
+        schema[probatio.Optional(CONF_TARIFF_ENTRY, description={"suggested_value": linked})] = (
+            SelectSelector(SelectSelectorConfig(options=tariffs))
+        )
+        return self.async_show_form(step_id="init", data_schema=probatio.Schema(schema))

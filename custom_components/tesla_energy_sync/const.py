@@ -24,9 +24,11 @@ class EntryKind(StrEnum):
 
     AMBER = "amber"
     COMED = "comed"
+    WALL_CONNECTOR = "wall_connector"
 
 
 COMED_UNIQUE_ID: Final = "comed_hourly_pricing"
+CURRENCY_BY_KIND: Final = {EntryKind.AMBER: "AUD", EntryKind.COMED: "USD"}
 
 # Prices change on 5-minute boundaries; polling a few seconds later picks up the new interval.
 PRICE_PERIOD: Final = timedelta(minutes=5)
@@ -49,6 +51,32 @@ COMED_STALE_RETRY: Final = timedelta(seconds=30)
 COMED_STALE_RETRIES: Final = 4
 
 RETRY_INTERVAL: Final = timedelta(seconds=30)
+
+# Wall Connector. The unit can take seconds to answer (facts 1.1), so each endpoint has its own
+# coordinator: a slow lifetime read never delays vitals.
+CONF_SERIAL: Final = "serial_number"
+CONF_VITALS_CONNECTED_S: Final = "vitals_connected_interval"
+CONF_VITALS_IDLE_S: Final = "vitals_idle_interval"
+CONF_TARIFF_ENTRY: Final = "tariff_entry_id"
+DEFAULT_VITALS_CONNECTED_S: Final = 5
+DEFAULT_VITALS_IDLE_S: Final = 30
+WALL_CONNECTOR_LIFETIME_INTERVAL: Final = timedelta(seconds=60)
+WALL_CONNECTOR_INFO_INTERVAL: Final = timedelta(minutes=5)
+WALL_CONNECTOR_TIMEOUT: Final = 10.0
+EVENT_SESSION_ENDED: Final = f"{DOMAIN}_charging_session_ended"
+SESSION_STORE_VERSION: Final = 1
+EVSE_STATES: Final = (
+    "booting",
+    "not_connected",
+    "connected",
+    "ready",
+    "negotiating",
+    "error",
+    "charging_finished",
+    "waiting_car",
+    "charging_reduced",
+    "charging",
+)
 
 PRICE_DESCRIPTORS: Final = (
     "negative",

@@ -11,9 +11,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .const import EntryKind
+from .coordinator.base import TesCoordinator
 from .descriptions import TesSensorEntityDescription
 from .descriptions.amber import AMBER_SENSORS
 from .descriptions.comed import COMED_SENSORS
+from .descriptions.wall_connector import WALL_CONNECTOR_SENSORS
 from .entity import TesEntity
 from .models import TesConfigEntry
 
@@ -22,6 +24,7 @@ PARALLEL_UPDATES = 0
 SENSORS: dict[EntryKind, tuple[TesSensorEntityDescription[Any, Any], ...]] = {
     EntryKind.AMBER: AMBER_SENSORS,
     EntryKind.COMED: COMED_SENSORS,
+    EntryKind.WALL_CONNECTOR: WALL_CONNECTOR_SENSORS,
 }
 
 
@@ -45,6 +48,14 @@ class TesSensor(TesEntity, SensorEntity):
     entity_description: TesSensorEntityDescription[Any, Any]
     # 48 h of forecasts would bloat the recorder; the current value is what history needs.
     _unrecorded_attributes = frozenset({"forecasts"})
+
+    def __init__(
+        self, coordinator: TesCoordinator[Any], description: TesSensorEntityDescription[Any, Any]
+    ) -> None:
+        """Resolve a unit that depends on the entry's set-up."""
+        super().__init__(coordinator, description)
+        if description.unit_fn is not None:
+            self._attr_native_unit_of_measurement = description.unit_fn(coordinator)
 
     @property
     def native_value(self) -> StateType | datetime:

@@ -219,5 +219,4 @@ class AmberCoordinator(TesCoordinator[AmberData]):
             **super().diagnostics(),
             "requests_in_window": self.client.requests_in_window,
             "rate_limit": asdict(limit) if limit else None,
-            "data": self.data.as_dict() if self.data else None,
         }

@@ -6,7 +6,7 @@ from abc import abstractmethod
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -37,7 +37,15 @@ def interval_start(now: datetime, period: timedelta) -> datetime:
     return datetime.fromtimestamp(math.floor(now.timestamp() / seconds) * seconds, UTC)
 
 
-class TesCoordinator[DataT](DataUpdateCoordinator[DataT]):
+class Showable(Protocol):
+    """Data a coordinator holds: it can render itself for diagnostics."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe view."""
+        ...
+
+
+class TesCoordinator[DataT: Showable](DataUpdateCoordinator[DataT]):
     """A coordinator whose next poll is chosen from the data it just fetched."""
 
     config_entry: ConfigEntry[Any]
@@ -120,4 +128,6 @@ class TesCoordinator[DataT](DataUpdateCoordinator[DataT]):
             "update_interval_s": self.update_interval.total_seconds()
             if self.update_interval
             else None,
+            # Every coordinator's data type knows how to show itself (as_dict).
+            "data": self.data.as_dict() if self.data is not None else None,
         }

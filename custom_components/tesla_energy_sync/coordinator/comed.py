@@ -100,7 +100,3 @@ class ComEdCoordinator(TesCoordinator[ComEdData]):
         if not self.last_update_success or self.data is None:
             return None
         return Price(self.data.five_minute.cents_per_kwh / 100, "USD")
-
-    def diagnostics(self) -> dict[str, Any]:
-        """Add the data to the base diagnostics."""
-        return {**super().diagnostics(), "data": self.data.as_dict() if self.data else None}

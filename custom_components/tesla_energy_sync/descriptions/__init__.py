@@ -33,6 +33,8 @@ class TesSensorEntityDescription[DataT, CoordinatorT = Any](
     """A sensor read from a coordinator's data by `value_fn`."""
 
     value_fn: Callable[[DataT], StateType | datetime]
+    # A unit known only once the entry is set up (for example the linked tariff's currency).
+    unit_fn: Callable[[CoordinatorT], str | None] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

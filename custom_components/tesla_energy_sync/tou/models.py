@@ -8,7 +8,6 @@ from enum import StrEnum
 from typing import Any
 
 SLOTS_PER_DAY = 48
-SLOT = dt.timedelta(minutes=30)
 
 
 class ForecastType(StrEnum):

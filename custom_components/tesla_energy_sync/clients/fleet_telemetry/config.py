@@ -1,0 +1,115 @@
+"""How to reach the Kafka cluster the Fleet Telemetry server writes to; plain values only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+import ssl
+from typing import Any
+
+from .models import RecordType
+
+
+class SecurityProtocol(StrEnum):
+    """Kafka listener security, as librdkafka and aiokafka name it."""
+
+    PLAINTEXT = "PLAINTEXT"
+    SSL = "SSL"
+    SASL_PLAINTEXT = "SASL_PLAINTEXT"
+    SASL_SSL = "SASL_SSL"
+
+
+class SaslMechanism(StrEnum):
+    """SASL mechanisms supported for username/password logins."""
+
+    PLAIN = "PLAIN"
+    SCRAM_SHA_256 = "SCRAM-SHA-256"
+    SCRAM_SHA_512 = "SCRAM-SHA-512"
+
+
+class OffsetReset(StrEnum):
+    """Where a consumer group without a committed offset starts."""
+
+    EARLIEST = "earliest"
+    LATEST = "latest"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerConfig:
+    """One Kafka cluster, namespace and consumer group; `vins` empty means every vehicle."""
+
+    bootstrap_servers: str
+    prefix: str
+    group_id: str
+    auto_offset_reset: OffsetReset = OffsetReset.LATEST
+    vins: frozenset[str] = frozenset()
+    security_protocol: SecurityProtocol = SecurityProtocol.PLAINTEXT
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    ssl_password: str | None = None
+    sasl_mechanism: SaslMechanism = SaslMechanism.PLAIN
+    sasl_username: str | None = None
+    sasl_password: str | None = None
+    client_id: str = "tesla_energy_sync"
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """Return the four topics the server writes for this namespace."""
+        return tuple(kind.topic(self.prefix) for kind in RecordType)
+
+    def allows(self, vin: str) -> bool:
+        """Return whether records of this VIN are wanted."""
+        return not self.vins or vin in self.vins
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """Consumer timings; the defaults suit Home Assistant, tests shorten them."""
+
+    backoff_initial: float = 1.0
+    backoff_max: float = 30.0
+    poll_timeout: float = 1.0
+    probe_interval: float = 15.0
+    """How long the consumer may sit idle before it checks the broker still answers."""
+    request_timeout: float = 10.0
+    session_timeout: float = 10.0
+    heartbeat_interval: float = 3.0
+    metadata_max_age: float = 30.0
+    max_records: int = 500
+
+
+def _ssl_context(config: ConsumerConfig) -> ssl.SSLContext:
+    """Build the TLS context from file paths (a CA and, for mutual TLS, a client cert and key)."""
+    from aiokafka.helpers import create_ssl_context
+
+    context: ssl.SSLContext = create_ssl_context(
+        cafile=config.ssl_cafile,
+        certfile=config.ssl_certfile,
+        keyfile=config.ssl_keyfile,
+        password=config.ssl_password,
+    )
+    return context
+
+
+def kafka_options(config: ConsumerConfig, timing: Timing) -> dict[str, Any]:
+    """Return AIOKafkaConsumer keyword arguments; offsets are only committed after applying."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": config.bootstrap_servers,
+        "group_id": config.group_id,
+        "client_id": config.client_id,
+        "auto_offset_reset": str(config.auto_offset_reset),
+        "enable_auto_commit": False,
+        "request_timeout_ms": int(timing.request_timeout * 1000),
+        "session_timeout_ms": int(timing.session_timeout * 1000),
+        "heartbeat_interval_ms": int(timing.heartbeat_interval * 1000),
+        "metadata_max_age_ms": int(timing.metadata_max_age * 1000),
+        "security_protocol": str(config.security_protocol),
+    }
+    if config.security_protocol in {SecurityProtocol.SSL, SecurityProtocol.SASL_SSL}:
+        options["ssl_context"] = _ssl_context(config)
+    if config.security_protocol in {SecurityProtocol.SASL_PLAINTEXT, SecurityProtocol.SASL_SSL}:
+        options["sasl_mechanism"] = str(config.sasl_mechanism)
+        options["sasl_plain_username"] = config.sasl_username
+        options["sasl_plain_password"] = config.sasl_password
+    return options

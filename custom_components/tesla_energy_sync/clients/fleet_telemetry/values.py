@@ -1,0 +1,282 @@
+"""Turn one `Value` into a Python value of a stable type per field, typed or string-encoded.
+
+Without the vehicle's `prefer_typed` option most values arrive as strings ("44964.097", "true",
+"D", "Armed"); with it they arrive in typed arms and enum names carry their prefix
+("ShiftStateD"). Both forms of a field end up as the same Python type here: numbers as float or
+int, flags as bool, enums as lower_snake labels without the prefix ("d", "armed", "charging"),
+locations as (latitude, longitude).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+import math
+import re
+from typing import Any, Final
+
+from .models import TelemetryValue
+from .schema import DOOR_NAMES, ENUMS, TIRE_NAMES, VALUE_ARMS, enum_values
+
+
+class Kind(Enum):
+    """How a field's value is represented in Python when it is not an enum."""
+
+    FLOAT = "float"
+    INT = "int"
+    BOOL = "bool"
+    TEXT = "text"
+    LOCATION = "location"
+    STATE = "state"
+    """A free-form state word (ChargeState's charger state machine), given as a lower_snake label."""
+
+
+def _kinds(kind: Kind | str, names: str) -> dict[str, Kind | str]:
+    """Map each whitespace-separated field name to one kind."""
+    return dict.fromkeys(names.split(), kind)
+
+
+# Fields whose type we know; others are coerced from strings by shape. An enum kind is its name.
+FIELD_KINDS: Final[dict[str, Kind | str]] = {
+    **_kinds(
+        Kind.FLOAT,
+        """VehicleSpeed Odometer PackVoltage PackCurrent Soc GpsHeading RatedRange
+        DCChargingEnergyIn DCChargingPower ACChargingEnergyIn ACChargingPower EstBatteryRange
+        IdealBatteryRange BatteryLevel TimeToFullCharge ChargeAmps InsideTemp OutsideTemp
+        MinutesToArrival MilesToArrival EnergyRemaining ChargerVoltage TpmsPressureFl
+        TpmsPressureFr TpmsPressureRl TpmsPressureRr LateralAcceleration LongitudinalAcceleration
+        HvacLeftTemperatureRequest HvacRightTemperatureRequest MilesSinceReset
+        SelfDrivingMilesSinceReset CruiseSetSpeed CurrentLimitMph LifetimeEnergyUsed
+        LifetimeEnergyGainedRegen BrickVoltageMax BrickVoltageMin ModuleTempMax ModuleTempMin
+        EstimatedHoursToChargeTermination ExpectedEnergyPercentAtTripArrival
+        RouteTrafficMinutesDelay ChargeRateMilePerHour PowershareInstantaneousPowerKW
+        PowershareHoursLeft IsolationResistance GpsAccuracyMeters LifetimeEnergyChargedKwh
+        BrickSocMinPercent NominalFullPackEnergyKwh GradeEstimatePercent""",
+    ),
+    **_kinds(
+        Kind.INT,
+        """ChargeLimitSoc ChargeCurrentRequest ChargeCurrentRequestMax ChargerPhases
+        ScheduledChargingStartTime ScheduledDepartureTime HomelinkDeviceCount HvacFanSpeed
+        HvacFanStatus SoftwareUpdateDownloadPercentComplete SoftwareUpdateExpectedDurationMinutes
+        SoftwareUpdateInstallationPercentComplete TonneauOpenPercent RearSeatHeaters
+        SeatHeaterLeft SeatHeaterRight SeatHeaterRearLeft SeatHeaterRearRight
+        SeatHeaterRearCenter PairedPhoneKeyAndKeyFobQty""",
+    ),
+    **_kinds(
+        Kind.BOOL,
+        """FastChargerPresent ChargeEnableRequest Locked DriverSeatOccupied DriverSeatBelt
+        ChargePortDoorOpen HomelinkNearby LocatedAtHome LocatedAtWork LocatedAtFavorite
+        ScheduledChargingPending PreconditioningEnabled BatteryHeaterOn NotEnoughPowerToHeat
+        GuestModeEnabled PinToDriveEnabled ServiceMode ValetModeEnabled HvacACEnabled
+        RemoteStartEnabled RemoteStartActive EuropeVehicle RightHandDrive BmsFullchargecomplete
+        DCDCEnable ChargePortColdWeatherMode SpeedLimitMode DefrostForPreconditioning
+        LightsHazardsActive LightsHighBeams RearDefrostEnabled SoftwareUpdateAvailable
+        SoftwareUpdateInProgress OffroadLightbarPresent WiperHeatEnabled""",
+    ),
+    **_kinds(
+        Kind.TEXT,
+        """VehicleName Version DestinationName Trim ExteriorColor RoofColor WheelType
+        SoftwareUpdateVersion RouteLine MediaNowPlayingArtist MediaNowPlayingTitle
+        MediaNowPlayingAlbum MediaNowPlayingStation MediaPlaybackSource EfficiencyPackage""",
+    ),
+    **_kinds(Kind.LOCATION, "Location DestinationLocation OriginLocation"),
+    **_kinds(Kind.STATE, "ChargeState"),
+    **_kinds("ShiftState", "Gear"),
+    **_kinds("DetailedChargeStateValue", "DetailedChargeState"),
+    **_kinds("SentryModeState", "SentryMode"),
+    **_kinds("CarTypeValue", "CarType"),
+    **_kinds("ChargePortValue", "ChargePort"),
+    **_kinds("ChargePortLatchValue", "ChargePortLatch"),
+    **_kinds("WindowState", "FdWindow FpWindow RdWindow RpWindow"),
+    **_kinds("FastCharger", "FastChargerType"),
+    **_kinds("CableType", "ChargingCableType"),
+    **_kinds("ScheduledChargingModeValue", "ScheduledChargingMode"),
+    **_kinds("BMSStateValue", "BMSState"),
+    **_kinds("HvacPowerState", "HvacPower"),
+    **_kinds("HvacAutoModeState", "HvacAutoMode"),
+    **_kinds("DefrostModeState", "DefrostMode"),
+    **_kinds("ClimateKeeperModeState", "ClimateKeeperMode"),
+    **_kinds("CabinOverheatProtectionModeState", "CabinOverheatProtectionMode"),
+    **_kinds("ClimateOverheatProtectionTempLimit", "CabinOverheatProtectionTemperatureLimit"),
+    **_kinds("DisplayState", "CenterDisplay"),
+    **_kinds("DistanceUnit", "SettingDistanceUnit"),
+    **_kinds("TemperatureUnit", "SettingTemperatureUnit"),
+    **_kinds("PressureUnit", "SettingTirePressureUnit"),
+    **_kinds("ChargeUnitPreference", "SettingChargeUnit"),
+    **_kinds("TurnSignalState", "LightsTurnSignal"),
+    **_kinds("MediaStatus", "MediaPlaybackStatus"),
+    **_kinds("SunroofInstalledState", "SunroofInstalled"),
+    **_kinds("BuckleStatus", "PassengerSeatBelt"),
+    **_kinds("FollowDistance", "CruiseFollowDistance"),
+    **_kinds("GuestModeMobileAccess", "GuestModeMobileAccessState"),
+    **_kinds("PowershareState", "PowershareStatus"),
+    **_kinds("PowershareStopReasonStatus", "PowershareStopReason"),
+    **_kinds("PowershareTypeStatus", "PowershareType"),
+    **_kinds("TonneauPositionState", "TonneauPosition"),
+    **_kinds("TonneauTentModeState", "TonneauTentMode"),
+    **_kinds("ForwardCollisionSensitivity", "ForwardCollisionWarning"),
+    **_kinds("LaneAssistLevel", "LaneDepartureAvoidance"),
+    **_kinds("SpeedAssistLevel", "SpeedLimitWarning"),
+}
+
+_ARM_TYPES: Final = dict(VALUE_ARMS.values())
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+# The server's rendering of a legacy location string: "(37.412374 N, 122.145867 W)".
+_LOCATION_TEXT = re.compile(
+    r"^\(?\s*([0-9.]+)\s*([NS])\s*,\s*([0-9.]+)\s*([EW])\s*\)?$", re.IGNORECASE
+)
+# "ChargeState" field values sometimes carry the ChargingState prefix.
+_STATE_PREFIXES: Final = ("ChargeState",)
+
+
+def snake(name: str) -> str:
+    """Return CamelCase (with acronyms) as lower_snake: `NoPower` -> `no_power`."""
+    return _CAMEL.sub("_", name).lower()
+
+
+def _prefix(enum_name: str) -> str:
+    """Return the prefix every value of an enum starts with."""
+    return ENUMS[enum_name][0]
+
+
+def enum_label(enum_name: str, number: int) -> str:
+    """Return an enum number's lower_snake label without prefix; unknown numbers are `unknown`."""
+    names = enum_values(enum_name)
+    if not 0 <= number < len(names):
+        return "unknown"
+    return snake(names[number].removeprefix(_prefix(enum_name)))
+
+
+def _label_text(text: str, prefixes: tuple[str, ...]) -> str | None:
+    """Return a state word as a lower_snake label, without any of the known prefixes."""
+    word = text.strip()
+    for prefix in prefixes:
+        if word.startswith(prefix) and len(word) > len(prefix):
+            word = word.removeprefix(prefix)
+            break
+    return snake(word) if word else None
+
+
+def _float_text(text: str) -> float | None:
+    """Parse a decimal string; anything else (including nan and inf) is no value."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _bool_text(text: str) -> bool | None:
+    """Parse the vehicle's "true"/"false" strings."""
+    lowered = text.strip().lower()
+    if lowered in {"true", "1"}:
+        return True
+    if lowered in {"false", "0"}:
+        return False
+    return None
+
+
+def _location_text(text: str) -> tuple[float, float] | None:
+    """Parse "(37.41 N, 122.14 W)" into signed degrees."""
+    match = _LOCATION_TEXT.match(text.strip())
+    if match is None:
+        return None
+    lat = float(match[1]) * (-1 if match[2].upper() == "S" else 1)
+    lon = float(match[3]) * (-1 if match[4].upper() == "W" else 1)
+    return (lat, lon)
+
+
+def _guess_text(text: str) -> TelemetryValue:
+    """Coerce a string of a field we have no type for by its shape, as other consumers do."""
+    lowered = text.strip().lower()
+    if lowered in {"true", "false"}:
+        return lowered == "true"
+    number = _float_text(text)
+    return text if number is None else number
+
+
+def from_text(field: str | None, text: str) -> TelemetryValue:
+    """Return a string-encoded value as the field's Python type; unparsable text is None."""
+    kind = FIELD_KINDS.get(field or "")
+    match kind:
+        case None:
+            return _guess_text(text)
+        case Kind.TEXT:
+            return text
+        case Kind.FLOAT:
+            return _float_text(text)
+        case Kind.INT:
+            number = _float_text(text)
+            return None if number is None else round(number)
+        case Kind.BOOL:
+            return _bool_text(text)
+        case Kind.LOCATION:
+            return _location_text(text)
+        case Kind.STATE:
+            return _label_text(text, _STATE_PREFIXES)
+        case str():
+            return _label_text(text, (_prefix(kind),))
+    raise AssertionError(kind)  # pragma: no cover - the match covers every kind
+
+
+def _coerce(field: str | None, value: TelemetryValue) -> TelemetryValue:
+    """Give a typed number the field's declared numeric type (vehicles pick any numeric arm)."""
+    kind = FIELD_KINDS.get(field or "")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if kind is Kind.FLOAT:
+        return float(value)
+    if kind is Kind.INT:
+        return round(value)
+    return value
+
+
+def _float32(number: float) -> float | None:
+    """Drop the noise a float32 gains when widened (-0.7 arrives as -0.7000000104308128)."""
+    return float(f"{number:.7g}") if math.isfinite(number) else None
+
+
+def _typed(arm: str, raw: Any) -> TelemetryValue:
+    """Return a typed arm's content as a Python value."""
+    arm_type = _ARM_TYPES[arm]
+    if arm_type in ENUMS:
+        return enum_label(arm_type, int(raw))
+    match arm_type:
+        case "float":
+            return _float32(float(raw))
+        case "double":
+            number = float(raw)
+            return number if math.isfinite(number) else None
+        case "int32" | "int64":
+            return int(raw)
+        case "bool":
+            return bool(raw)
+        case "LocationValue":
+            return (float(raw.latitude), float(raw.longitude))
+        case "Time":
+            try:
+                return dt.time(int(raw.hour), int(raw.minute), int(raw.second))
+            except ValueError:
+                return None
+        case "Doors":
+            return {snake(name): bool(getattr(raw, name)) for name in DOOR_NAMES}
+        case "TireLocation":
+            return {name: bool(getattr(raw, name)) for name in TIRE_NAMES}
+    raise AssertionError(arm)  # pragma: no cover - string_value never reaches here
+
+
+def decode_value(field: str | None, value: Any) -> tuple[TelemetryValue, bool]:
+    """Return (Python value, understood) for a `Value` message of the named field.
+
+    `understood` is False for a oneof arm newer than our schema; `invalid` or no arm at all
+    is the vehicle saying it has no valid value, which is None.
+    """
+    arm = value.WhichOneof("value")
+    if arm is None:
+        # An arm we do not know parses as an unknown field, leaving the oneof empty.
+        return None, not value.ByteSize()
+    if arm == "invalid":
+        return None, True
+    if arm == "string_value":
+        return from_text(field, value.string_value), True
+    return _coerce(field, _typed(arm, getattr(value, arm))), True
