@@ -167,7 +167,8 @@ def build_tariff(
         SlotPrice(
             period=PERIOD_NAMES[slot.index],
             start=slot.start,
-            buy=ceiling if slot.key in spiking else buys[position],
+            # Never lower a price that is already above the ceiling (a real spike).
+            buy=max(ceiling, buys[position]) if slot.key in spiking else buys[position],
             sell=sells[position],
             buy_source=buy_sources[position],
             sell_source=sell_sources[position],
