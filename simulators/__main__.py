@@ -1,4 +1,4 @@
-"""Run the Amber and ComEd stand-ins until SIGINT or SIGTERM: python -m simulators."""
+"""Run the Amber, ComEd and Tesla energy stand-ins until SIGINT or SIGTERM: python -m simulators."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ._server import require_loopback, system_clock
 from .amber import AmberSimulator
 from .comed import ComEdSimulator
+from .tesla_energy import TeslaEnergySimulator
 from .wall_connector import WallConnectorSimulator
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
     parser.add_argument("--amber-port", type=int, default=8124)
     parser.add_argument("--comed-port", type=int, default=8125)
+    parser.add_argument("--tesla-energy-port", type=int, default=8126)
     parser.add_argument(
         "--speed", type=float, default=1.0, help="simulated seconds per real second"
     )
@@ -85,6 +87,7 @@ async def serve(args: argparse.Namespace) -> None:
         )
         for index in range(len(args.wall_connector_ports))
     ]
+    tesla = TeslaEnergySimulator(clock=clock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -95,12 +98,14 @@ async def serve(args: argparse.Namespace) -> None:
         for unit, port in zip(wall_connectors, args.wall_connector_ports, strict=True):
             url = await unit.start(args.host, port)
             print(f"Wall Connector {unit.serial}: {url}", flush=True)
+        print(f"Tesla energy: {await tesla.start(args.host, args.tesla_energy_port)}", flush=True)
         await stop.wait()
     finally:
         await amber.stop()
         await comed.stop()
         for unit in wall_connectors:
             await unit.stop()
+        await tesla.stop()
 
 
 def main(argv: list[str] | None = None) -> None:
