@@ -111,9 +111,14 @@ WALL_CONNECTOR_SERIAL = "PGT2251234567"
 
 @pytest.fixture
 async def wall_connector_simulator(
-    socket_enabled: None,
+    socket_enabled: None, freezer: FrozenDateTimeFactory
 ) -> AsyncGenerator[WallConnectorSimulator]:
-    """Run a Wall Connector simulator on 127.0.0.1 (its session follows the frozen clock)."""
+    """Run a Wall Connector simulator on 127.0.0.1; its session script starts at FROZEN_TIME.
+
+    The script (simulators/wall_connector_session.py) idles 600 s, is plugged in for 60 s,
+    charges 48 A for an hour, tapers, pauses, resumes, finishes, and is unplugged at +6660 s.
+    """
+    freezer.move_to(FROZEN_TIME)
     simulator = WallConnectorSimulator(serial=WALL_CONNECTOR_SERIAL)
     await simulator.start()
     yield simulator
