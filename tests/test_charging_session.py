@@ -143,3 +143,24 @@ def test_currency_change_mid_session_is_not_mixed() -> None:
     assert finished.cost == pytest.approx(0.3)
     assert finished.currency == AUD
     assert finished.unpriced_energy_kwh == 1.0
+
+
+def test_booting_is_not_an_unplug() -> None:
+    """While the unit boots it reports no vehicle; the session carries on after the boot."""
+    tracker = SessionTracker()
+    tracker.update(sample(0, connected=False), None)
+    tracker.update(sample(10, wh=0.0), None)
+    tracker.update(sample(70, wh=2000.0), None)
+    booting = SessionSample(
+        time=T0 + timedelta(seconds=100),
+        vehicle_connected=False,
+        contactor_closed=False,
+        session_energy_wh=0.0,
+        uptime_s=5,
+        booting=True,
+    )
+    assert tracker.update(booting, None) is None
+    assert tracker.active is not None
+    tracker.update(sample(130, wh=500.0, uptime=35), None)
+    assert tracker.active is not None
+    assert tracker.active.energy_wh == 2500.0

@@ -23,6 +23,7 @@ class SessionSample:
     session_energy_wh: float | None
     uptime_s: int | None
     session_s: int | None = None
+    booting: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +112,9 @@ class SessionTracker:
 
     def update(self, sample: SessionSample, price: Price | None) -> FinishedSession | None:
         """Account for one sample; return the session that just ended, if one did."""
+        if sample.booting:
+            # A booting unit reports no vehicle (evse_state 0); that is not an unplug.
+            return None
         was_connected, self._connected = self._connected, sample.vehicle_connected
         if not sample.vehicle_connected:
             if self.active is None:

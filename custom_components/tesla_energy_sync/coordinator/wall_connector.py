@@ -15,6 +15,7 @@ from homeassistant.util import dt as dt_util
 
 from ..clients.wall_connector import session_power_w
 from ..clients.wall_connector_models import (
+    EvseState,
     WallConnectorLifetime,
     WallConnectorVersion,
     WallConnectorVitals,
@@ -133,6 +134,7 @@ class WallConnectorVitalsCoordinator(_WallConnectorCoordinator[WallConnectorStat
             session_energy_wh=vitals.session_energy_wh,
             uptime_s=vitals.uptime_s,
             session_s=vitals.session_s,
+            booting=vitals.evse_state is EvseState.BOOTING,
         )
         finished = self.tracker.update(sample, self.linked_price())
         if finished is not None:
@@ -204,6 +206,11 @@ class WallConnectorLifetimeCoordinator(_WallConnectorCoordinator[WallConnectorLi
         self._store: Store[dict[str, Any]] = Store(
             hass, SESSION_STORE_VERSION, f"{DOMAIN}.lifetime.{self.serial}"
         )
+
+    async def async_shutdown(self) -> None:
+        """Write the floor before stopping (a pending delayed save would be lost)."""
+        await super().async_shutdown()
+        await self._store.async_save({"energy_floor_wh": self.energy_floor_wh})
 
     async def _async_setup_source(self) -> None:
         """Load the highest lifetime energy seen before."""
