@@ -57,7 +57,7 @@ def _entry(kind: str, title: str, unique_id: str, data: dict[str, Any]) -> dict[
     return entry.as_dict()
 
 
-def seed(config: Path, amber_url: str, comed_url: str) -> None:
+def seed(config: Path, amber_url: str, comed_url: str, wall_connector_host: str) -> None:
     """Write our entries into config/.storage, replacing earlier seeded ones."""
     storage = config / ".storage"
     storage.mkdir(parents=True, exist_ok=True)
@@ -89,6 +89,14 @@ def seed(config: Path, amber_url: str, comed_url: str) -> None:
     comed = _entry(
         "comed", "ComEd hourly pricing", "comed_hourly_pricing", {"base_url": comed_base}
     )
+    wc_host = os.environ.get("TES_WALL_CONNECTOR_HOST", wall_connector_host)
+    wc_serial = os.environ.get("TES_WALL_CONNECTOR_SERIAL", "PGT2251234567")
+    wall_connector = _entry(
+        "wall_connector",
+        f"Wall Connector {wc_serial}",
+        wc_serial,
+        {"host": wc_host, "serial_number": wc_serial},
+    )
 
     path = storage / config_entries.STORAGE_KEY
     stored: dict[str, Any] = (
@@ -101,7 +109,8 @@ def seed(config: Path, amber_url: str, comed_url: str) -> None:
             "data": {"entries": []},
         }
     )
-    ours = {(e["unique_id"]) for e in (amber, comed)}
+    seeded = (amber, comed, wall_connector)
+    ours = {e["unique_id"] for e in seeded}
     kept = [
         e
         for e in stored["data"]["entries"]
@@ -111,9 +120,11 @@ def seed(config: Path, amber_url: str, comed_url: str) -> None:
     previous = {
         e["unique_id"]: e["entry_id"] for e in stored["data"]["entries"] if e["domain"] == DOMAIN
     }
-    for entry in (amber, comed):
+    for entry in seeded:
         entry["entry_id"] = previous.get(entry["unique_id"], entry["entry_id"])
-    stored["data"]["entries"] = [*kept, amber, comed]
+    # The charger's sessions are priced at Amber's price.
+    wall_connector["options"] = {"tariff_entry_id": amber["entry_id"]}
+    stored["data"]["entries"] = [*kept, *seeded]
     path.write_text(json.dumps(stored, indent=2))
 
     onboarding = storage / "onboarding"
@@ -134,11 +145,12 @@ def main() -> int:
     seed_parser.add_argument("--config", type=Path, default=Path("config"))
     seed_parser.add_argument("--amber-url", required=True)
     seed_parser.add_argument("--comed-url", required=True)
+    seed_parser.add_argument("--wall-connector-host", required=True)
     args = parser.parse_args()
     if args.command == "requirements":
         sys.stdout.write("\n".join(requirements()) + "\n")
     else:
-        seed(args.config, args.amber_url, args.comed_url)
+        seed(args.config, args.amber_url, args.comed_url, args.wall_connector_host)
     return 0
 
 

@@ -37,6 +37,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--wall-connector-three-phase", action="store_true", help="EU three-phase units"
     )
+    parser.add_argument(
+        "--wall-connector-start",
+        type=float,
+        default=0.0,
+        help="seconds into the session script to start at (1200: mid-charge)",
+    )
     args = parser.parse_args(argv)
     try:
         require_loopback(args.host)
@@ -84,6 +90,7 @@ async def serve(args: argparse.Namespace) -> None:
             serial=wall_connector_serial(index),
             three_phase=args.wall_connector_three_phase,
             clock=clock,
+            start_at=args.wall_connector_start,
         )
         for index in range(len(args.wall_connector_ports))
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from datetime import timedelta
 import json
 import math
 from typing import TYPE_CHECKING, Any, Final
@@ -125,8 +126,9 @@ class WallConnectorSimulator(SimulatorServer):
         script: list[Step] | None = None,
         part_number: str | None = None,
         firmware: Firmware | None = None,
+        start_at: float = 0.0,
     ) -> None:
-        """Configure the unit; the session starts at the clock's current time."""
+        """Configure the unit; the script starts `start_at` seconds in, at the clock's time."""
         super().__init__(clock=clock, path_prefix="")
         self.serial = serial
         self.wiring = THREE_PHASE if three_phase else SPLIT_PHASE
@@ -134,7 +136,7 @@ class WallConnectorSimulator(SimulatorServer):
         self.part_number = part_number or _pick(PART_NUMBERS, serial, "part")
         self.firmware = firmware or _pick(FIRMWARES, serial, "firmware")
         self.reboots: list[float] = []
-        self._origin = self.now()
+        self._origin = self.now() - timedelta(seconds=start_at)
 
     @property
     def host(self) -> str:
