@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
-from .conftest import AMBER_TOKEN, setup_entry
+from .conftest import AMBER_TOKEN, WALL_CONNECTOR_SERIAL, setup_entry
 
 EXCLUDE = props("created_at", "modified_at", "entry_id", "base_url", "requests_in_window")
 
@@ -42,4 +42,20 @@ async def test_comed(
     """ComEd diagnostics."""
     await setup_entry(hass, comed_entry)
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, comed_entry)
+    assert diagnostics == snapshot(exclude=EXCLUDE)
+
+
+@pytest.mark.usefixtures("frozen")  # before the client's token is issued
+async def test_wall_connector(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    wall_connector_entry: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Wall Connector diagnostics: no serial number, address or Wi-Fi identity."""
+    await setup_entry(hass, wall_connector_entry)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, wall_connector_entry)
+    text = str(diagnostics)
+    assert WALL_CONNECTOR_SERIAL not in text
+    assert "127.0.0.1" not in text
     assert diagnostics == snapshot(exclude=EXCLUDE)

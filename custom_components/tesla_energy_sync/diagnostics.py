@@ -5,12 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_API_TOKEN
+from homeassistant.const import CONF_API_TOKEN, CONF_HOST
 from homeassistant.core import HomeAssistant
 
 from .models import TesConfigEntry
 
-TO_REDACT = {CONF_API_TOKEN, "nmi", "title"}
+# Credentials, and what identifies a home or a device: meter number, serials, addresses, Wi-Fi.
+TO_REDACT = {
+    CONF_API_TOKEN,
+    CONF_HOST,
+    "nmi",
+    "title",
+    "unique_id",
+    "serial_number",
+    "wifi_ssid",
+    "wifi_mac",
+    "wifi_infra_ip",
+}
 
 
 async def async_get_config_entry_diagnostics(
