@@ -287,7 +287,7 @@ async def test_unload(hass: HomeAssistant, amber_entry: MockConfigEntry) -> None
 
 
 def test_platforms_declared() -> None:
-    """Both platforms this source uses are set up."""
+    """Every platform a source uses is set up."""
     from custom_components.tesla_energy_sync import PLATFORMS
 
-    assert set(PLATFORMS) == {Platform.SENSOR, Platform.BINARY_SENSOR}
+    assert set(PLATFORMS) == {Platform.SENSOR, Platform.BINARY_SENSOR, Platform.SWITCH}

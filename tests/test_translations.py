@@ -39,12 +39,14 @@ def test_entity_translation_keys_exist() -> None:
     """Every entity description's translation_key is named in strings.json and icons.json."""
     from custom_components.tesla_energy_sync.binary_sensor import BINARY_SENSORS
     from custom_components.tesla_energy_sync.sensor import SENSORS
+    from custom_components.tesla_energy_sync.switch import SWITCHES
 
     entity = _load("strings.json")["entity"]
     icons = _load("icons.json")["entity"]
     assert isinstance(entity, dict)
     assert isinstance(icons, dict)
-    for platform, table in (("sensor", SENSORS), ("binary_sensor", BINARY_SENSORS)):
+    tables = (("sensor", SENSORS), ("binary_sensor", BINARY_SENSORS), ("switch", SWITCHES))
+    for platform, table in tables:
         for descriptions in table.values():
             for description in descriptions:
                 assert description.translation_key in entity[platform]

@@ -5,27 +5,39 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from homeassistant.const import CONF_API_TOKEN, CONF_HOST, Platform
+from homeassistant.const import CONF_ACCESS_TOKEN, CONF_API_TOKEN, CONF_HOST, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
 
 from .clients.amber import DEFAULT_AMBER_BASE_URL, AmberClient
 from .clients.comed import DEFAULT_COMED_BASE_URL, ComEdClient
 from .clients.errors import ClientError
+from .clients.tesla_energy import DEFAULT_TESLA_BASE_URL, TeslaEnergyClient
 from .clients.wall_connector import WallConnectorClient
 from .const import CONF_BASE_URL, CONF_KIND, DOMAIN, WALL_CONNECTOR_TIMEOUT, EntryKind
 from .coordinator.amber import AmberCoordinator
 from .coordinator.base import TesCoordinator
 from .coordinator.comed import ComEdCoordinator
+from .coordinator.tou_sync import TouSyncCoordinator
 from .coordinator.wall_connector import (
     WallConnectorInfoCoordinator,
     WallConnectorLifetimeCoordinator,
     WallConnectorVitalsCoordinator,
 )
 from .models import TesConfigEntry, TesRuntimeData
+from .services import async_setup_services
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR]
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the services, which belong to the integration rather than to one entry."""
+    async_setup_services(hass)
+    return True
 
 
 async def _amber(hass: HomeAssistant, entry: TesConfigEntry) -> dict[str, TesCoordinator[Any]]:
@@ -68,10 +80,20 @@ async def _wall_connector(
     }
 
 
+async def _tou_sync(hass: HomeAssistant, entry: TesConfigEntry) -> dict[str, TesCoordinator[Any]]:
+    client = TeslaEnergyClient(
+        async_get_clientsession(hass),
+        entry.data[CONF_ACCESS_TOKEN],
+        base_url=entry.data.get(CONF_BASE_URL, DEFAULT_TESLA_BASE_URL),
+    )
+    return {"tou": TouSyncCoordinator(hass, entry, client)}
+
+
 SOURCES = {
     EntryKind.AMBER: _amber,
     EntryKind.COMED: _comed,
     EntryKind.WALL_CONNECTOR: _wall_connector,
+    EntryKind.TOU_SYNC: _tou_sync,
 }
 
 

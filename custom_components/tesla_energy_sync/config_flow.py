@@ -13,7 +13,7 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_API_TOKEN, CONF_HOST
+from homeassistant.const import CONF_ACCESS_TOKEN, CONF_API_TOKEN, CONF_HOST
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -35,12 +35,15 @@ from .clients.amber import DEFAULT_AMBER_BASE_URL, AmberClient
 from .clients.amber_models import Site, SiteStatus
 from .clients.comed import DEFAULT_COMED_BASE_URL, ComEdClient
 from .clients.errors import AuthenticationError, ClientConnectionError, ClientError
+from .clients.tesla_energy import DEFAULT_TESLA_BASE_URL, TeslaEnergyClient
+from .clients.tesla_energy_models import EnergySite
 from .clients.wall_connector import WallConnectorClient
 from .clients.wall_connector_models import WallConnectorVersion
 from .const import (
     COMED_UNIQUE_ID,
     CONF_ADVANCED,
     CONF_BASE_URL,
+    CONF_ENERGY_SITE_ID,
     CONF_KIND,
     CONF_SERIAL,
     CONF_SITE_ID,
@@ -85,12 +88,19 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
         self._sites: list[Site] = []
         self._host = ""
         self._version: WallConnectorVersion | None = None
+        self._tou: dict[str, Any] = {}
+        self._energy_sites: list[EnergySite] = []
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask which source to add."""
         return self.async_show_menu(
             step_id="user",
-            menu_options=[EntryKind.AMBER, EntryKind.COMED, EntryKind.WALL_CONNECTOR],
+            menu_options=[
+                EntryKind.AMBER,
+                EntryKind.COMED,
+                EntryKind.WALL_CONNECTOR,
+                EntryKind.TOU_SYNC,
+            ],
         )
 
     @staticmethod
@@ -183,7 +193,9 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
-        """Start reauthentication when Amber refuses the stored token."""
+        """Start reauthentication when a cloud API refuses the stored token."""
+        if entry_data[CONF_KIND] == EntryKind.TOU_SYNC:
+            return await self.async_step_tou_reauth()
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
@@ -233,6 +245,8 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
             return await self.async_step_comed(user_input)
         if entry.data[CONF_KIND] == EntryKind.WALL_CONNECTOR:
             return await self.async_step_wall_connector(user_input)
+        if entry.data[CONF_KIND] == EntryKind.TOU_SYNC:
+            return await self._tou_update_step("reconfigure", user_input, with_url=True)
         return await self._amber_update_step("reconfigure", user_input, with_url=True)
 
     # ComEd hourly pricing
@@ -353,6 +367,137 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_HOST: host,
                 CONF_SERIAL: version.serial_number,
             },
+        )
+
+    # TOU sync
+
+    async def _fetch_energy_sites(self, token: str, base_url: str) -> tuple[list[EnergySite], str]:
+        """Return the token's energy sites, or the form error explaining why there are none."""
+        client = TeslaEnergyClient(async_get_clientsession(self.hass), token, base_url=base_url)
+        try:
+            sites = await client.list_energy_sites()
+        except AuthenticationError:
+            return [], "invalid_auth"
+        except ClientConnectionError:
+            return [], "cannot_connect"
+        except ClientError:
+            LOGGER.exception("Unexpected answer from the Tesla energy API")
+            return [], "unknown"
+        return (sites, "") if sites else ([], "no_energy_sites")
+
+    async def async_step_tou_sync(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask which tariff feeds the sync and for Tesla energy API access."""
+        tariffs = [
+            SelectOptionDict(value=entry.entry_id, label=entry.title)
+            for entry in self.hass.config_entries.async_entries(DOMAIN)
+            if entry.data.get(CONF_KIND) == EntryKind.AMBER
+        ]
+        if not tariffs:
+            return self.async_abort(reason="no_tariff_entry")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            base_url = _base_url(user_input, DEFAULT_TESLA_BASE_URL)
+            self._energy_sites, error = await self._fetch_energy_sites(
+                user_input[CONF_ACCESS_TOKEN], base_url
+            )
+            if error:
+                errors["base"] = error
+            else:
+                self._tou = {
+                    CONF_KIND: EntryKind.TOU_SYNC,
+                    CONF_TARIFF_ENTRY: user_input[CONF_TARIFF_ENTRY],
+                    CONF_ACCESS_TOKEN: user_input[CONF_ACCESS_TOKEN],
+                    CONF_BASE_URL: base_url,
+                }
+                if len(self._energy_sites) == 1:
+                    return await self._create_tou_entry(self._energy_sites[0])
+                return await self.async_step_tou_sync_site()
+        schema: dict[Any, Any] = {
+            probatio.Required(CONF_TARIFF_ENTRY): SelectSelector(
+                SelectSelectorConfig(options=tariffs)
+            ),
+            probatio.Required(CONF_ACCESS_TOKEN): _PASSWORD,
+            **_advanced(DEFAULT_TESLA_BASE_URL),
+        }
+        return self.async_show_form(
+            step_id="tou_sync", data_schema=probatio.Schema(schema), errors=errors
+        )
+
+    async def async_step_tou_sync_site(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Let the user pick one of the token's energy sites."""
+        if user_input is not None:
+            chosen = int(user_input[CONF_ENERGY_SITE_ID])
+            site = next(s for s in self._energy_sites if s.energy_site_id == chosen)
+            return await self._create_tou_entry(site)
+        options = [
+            SelectOptionDict(
+                value=str(site.energy_site_id), label=site.site_name or str(site.energy_site_id)
+            )
+            for site in self._energy_sites
+        ]
+        return self.async_show_form(
+            step_id="tou_sync_site",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(CONF_ENERGY_SITE_ID): SelectSelector(
+                        SelectSelectorConfig(options=options)
+                    )
+                }
+            ),
+        )
+
+    async def _create_tou_entry(self, site: EnergySite) -> ConfigFlowResult:
+        await self.async_set_unique_id(str(site.energy_site_id))
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(
+            title=f"TOU sync {site.site_name or site.energy_site_id}",
+            data={**self._tou, CONF_ENERGY_SITE_ID: site.energy_site_id},
+        )
+
+    async def async_step_tou_reauth(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a new Tesla energy API token."""
+        return await self._tou_update_step("tou_reauth", user_input, with_url=False)
+
+    async def _tou_update_step(
+        self, step_id: str, user_input: dict[str, Any] | None, *, with_url: bool
+    ) -> ConfigFlowResult:
+        """Shared by reauth and reconfigure: a new token (and URL) that still sees the site."""
+        entry = (
+            self._get_reauth_entry()
+            if self.source == SOURCE_REAUTH
+            else self._get_reconfigure_entry()
+        )
+        current_url = entry.data.get(CONF_BASE_URL, DEFAULT_TESLA_BASE_URL)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            base_url = _base_url(user_input, current_url)
+            sites, error = await self._fetch_energy_sites(user_input[CONF_ACCESS_TOKEN], base_url)
+            if error:
+                errors["base"] = error
+            elif entry.data[CONF_ENERGY_SITE_ID] not in {s.energy_site_id for s in sites}:
+                errors["base"] = "site_not_found"
+            else:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    data_updates={
+                        CONF_ACCESS_TOKEN: user_input[CONF_ACCESS_TOKEN],
+                        CONF_BASE_URL: base_url,
+                    },
+                )
+        schema: dict[Any, Any] = {probatio.Required(CONF_ACCESS_TOKEN): _PASSWORD}
+        if with_url:
+            schema |= _advanced(current_url)
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=probatio.Schema(schema),
+            description_placeholders={"title": entry.title},
+            errors=errors,
         )
 
 

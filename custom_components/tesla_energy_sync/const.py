@@ -25,6 +25,7 @@ class EntryKind(StrEnum):
     AMBER = "amber"
     COMED = "comed"
     WALL_CONNECTOR = "wall_connector"
+    TOU_SYNC = "tou_sync"
 
 
 COMED_UNIQUE_ID: Final = "comed_hourly_pricing"
@@ -86,4 +87,25 @@ PRICE_DESCRIPTORS: Final = (
     "neutral",
     "high",
     "spike",
+)
+
+# TOU sync. Amber polls 3 s after each boundary; syncing 30 s after leaves room for its re-polls.
+CONF_ENERGY_SITE_ID: Final = "energy_site_id"
+CONF_AUTOMATIC: Final = "automatic"
+TOU_SYNC_SECOND: Final = 30
+TOU_SITE_INFO_INTERVAL: Final = timedelta(minutes=30)
+SERVICE_SYNC_TOU: Final = "sync_tou"
+ATTR_DRY_RUN: Final = "dry_run"
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+TOU_RESULTS: Final = (
+    "uploaded",
+    "unchanged",
+    "already_synced",
+    "missing_prices",
+    "stale_prices",
+    "no_prices",
+    "invalid_tariff",
+    "upload_failed",
+    "read_back_mismatch",
+    "rate_limited",
 )

@@ -15,6 +15,7 @@ from .coordinator.base import TesCoordinator
 from .descriptions import TesSensorEntityDescription
 from .descriptions.amber import AMBER_SENSORS
 from .descriptions.comed import COMED_SENSORS
+from .descriptions.tou_sync import TOU_SYNC_SENSORS
 from .descriptions.wall_connector import WALL_CONNECTOR_SENSORS
 from .entity import TesEntity
 from .models import TesConfigEntry
@@ -25,6 +26,7 @@ SENSORS: dict[EntryKind, tuple[TesSensorEntityDescription[Any, Any], ...]] = {
     EntryKind.AMBER: AMBER_SENSORS,
     EntryKind.COMED: COMED_SENSORS,
     EntryKind.WALL_CONNECTOR: WALL_CONNECTOR_SENSORS,
+    EntryKind.TOU_SYNC: TOU_SYNC_SENSORS,
 }
 
 
@@ -37,7 +39,7 @@ async def async_setup_entry(
     coordinators = entry.runtime_data.coordinators
     async_add_entities(
         TesSensor(coordinators[description.coordinator], description)
-        for description in SENSORS[entry.runtime_data.kind]
+        for description in SENSORS.get(entry.runtime_data.kind, ())
         if description.exists_fn(coordinators[description.coordinator])
     )
 

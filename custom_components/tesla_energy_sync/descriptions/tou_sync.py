@@ -1,0 +1,84 @@
+"""TOU sync entities: the automatic-sync switch, the last sync and what it planned."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.components.switch import SwitchEntityDescription
+
+from ..const import AUD_PER_KWH, TOU_RESULTS
+from ..coordinator.tou_sync import TouSyncCoordinator, TouSyncState
+from . import TesEntityDescription, TesSensorEntityDescription
+
+
+@dataclass(frozen=True, kw_only=True)
+class TesSwitchEntityDescription(SwitchEntityDescription, TesEntityDescription[Any, Any]):
+    """A switch whose state and action live on its coordinator."""
+
+    is_on_fn: Callable[[Any], bool]
+    set_fn: Callable[[Any, bool], Awaitable[None]]
+
+
+def _next_buy(state: TouSyncState) -> float | None:
+    attempt = state.last_attempt
+    if attempt is None or attempt.planned is None or len(attempt.planned.slots) < 2:
+        return None
+    return attempt.planned.slots[1].buy
+
+
+TOU_SYNC_SENSORS: tuple[TesSensorEntityDescription[Any, Any], ...] = (
+    TesSensorEntityDescription[TouSyncState](
+        key="last_sync",
+        translation_key="last_sync",
+        coordinator="tou",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda state: state.last_upload.at if state.last_upload else None,
+        attr_fn=lambda state: (
+            {
+                "fingerprint": state.last_upload.planned.fingerprint,
+                "slots": [slot.as_dict() for slot in state.last_upload.planned.slots],
+            }
+            if state.last_upload and state.last_upload.planned
+            else {}
+        ),
+    ),
+    TesSensorEntityDescription[TouSyncState](
+        key="last_result",
+        translation_key="last_result",
+        coordinator="tou",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(TOU_RESULTS),
+        value_fn=lambda state: state.last_attempt.result if state.last_attempt else None,
+        attr_fn=lambda state: (
+            {"at": state.last_attempt.at.isoformat(), "detail": state.last_attempt.detail}
+            if state.last_attempt
+            else {}
+        ),
+    ),
+    TesSensorEntityDescription[TouSyncState](
+        key="next_planned_price",
+        translation_key="next_planned_price",
+        coordinator="tou",
+        native_unit_of_measurement=AUD_PER_KWH,
+        suggested_display_precision=4,
+        value_fn=_next_buy,
+    ),
+)
+
+
+async def _set_automatic(coordinator: TouSyncCoordinator, on: bool) -> None:
+    await coordinator.async_set_automatic(on)
+
+
+TOU_SYNC_SWITCHES: tuple[TesSwitchEntityDescription, ...] = (
+    TesSwitchEntityDescription(
+        key="automatic_sync",
+        translation_key="automatic_sync",
+        coordinator="tou",
+        is_on_fn=lambda coordinator: coordinator.automatic,
+        set_fn=_set_automatic,
+    ),
+)
