@@ -7,7 +7,7 @@ from datetime import datetime
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import CONF_API_TOKEN, CONF_HOST
+from homeassistant.const import CONF_ACCESS_TOKEN, CONF_API_TOKEN, CONF_HOST
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -17,14 +17,17 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.tesla_energy_sync.const import (
     COMED_UNIQUE_ID,
     CONF_BASE_URL,
+    CONF_ENERGY_SITE_ID,
     CONF_KIND,
     CONF_SERIAL,
     CONF_SITE_ID,
+    CONF_TARIFF_ENTRY,
     DOMAIN,
     EntryKind,
 )
 from simulators.amber import AmberSimulator
 from simulators.comed import ComEdSimulator
+from simulators.tesla_energy import SITE_ID as ENERGY_SITE_ID, TeslaEnergySimulator
 from simulators.wall_connector import WallConnectorSimulator
 
 AMBER_TOKEN = "psk_sim"
@@ -136,6 +139,37 @@ def wall_connector_entry(wall_connector_simulator: WallConnectorSimulator) -> Mo
             CONF_KIND: EntryKind.WALL_CONNECTOR,
             CONF_HOST: wall_connector_simulator.host,
             CONF_SERIAL: WALL_CONNECTOR_SERIAL,
+        },
+    )
+
+
+TESLA_TOKEN = "tesla_sim"
+
+
+@pytest.fixture
+async def tesla_energy_simulator(socket_enabled: None) -> AsyncGenerator[TeslaEnergySimulator]:
+    """Run the Tesla energy API simulator on 127.0.0.1."""
+    simulator = TeslaEnergySimulator(tokens=(TESLA_TOKEN,))
+    await simulator.start()
+    yield simulator
+    await simulator.stop()
+
+
+@pytest.fixture
+def tou_entry(
+    tesla_energy_simulator: TeslaEnergySimulator, amber_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """A TOU sync entry fed by `amber_entry`, pointing at the Tesla simulator."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="TOU sync Sim Home",
+        unique_id=str(ENERGY_SITE_ID),
+        data={
+            CONF_KIND: EntryKind.TOU_SYNC,
+            CONF_TARIFF_ENTRY: amber_entry.entry_id,
+            CONF_ACCESS_TOKEN: TESLA_TOKEN,
+            CONF_BASE_URL: tesla_energy_simulator.base_url,
+            CONF_ENERGY_SITE_ID: ENERGY_SITE_ID,
         },
     )
 

@@ -106,6 +106,7 @@ TOU_RESULTS: Final = (
     "no_prices",
     "invalid_tariff",
     "upload_failed",
+    "unverified",
     "read_back_mismatch",
     "rate_limited",
 )

@@ -227,7 +227,6 @@ class TouSyncCoordinator(TesCoordinator[TouSyncState]):
     async def _upload(self, planned: PlannedTariff, now: datetime, slot: datetime) -> SyncResult:
         try:
             await self.client.set_time_of_use(self.site_id, planned.tariff)
-            read_back = await self.client.site_info(self.site_id)
         except AuthenticationError as err:
             self.config_entry.async_start_reauth(self.hass)
             raise ConfigEntryAuthFailed(
@@ -240,10 +239,17 @@ class TouSyncCoordinator(TesCoordinator[TouSyncState]):
             return SyncResult(at=now, result="rate_limited", detail=str(err), planned=planned)
         except ClientError as err:
             return SyncResult(at=now, result="upload_failed", detail=str(err), planned=planned)
+        # Sent: whatever the read-back says, this interval has had its upload.
         self._uploaded_slot = slot
-        if read_back.tariff_content_v2 is None or not same_rates(
-            planned.tariff, read_back.tariff_content_v2
-        ):
+        try:
+            read_back = await self.client.site_info(self.site_id)
+        except ClientError as err:
+            if isinstance(err, RateLimitError):
+                self._blocked_until = now + timedelta(seconds=err.retry_after)
+            return SyncResult(
+                at=now, result="unverified", detail=str(err), planned=planned, uploaded=True
+            )
+        if not same_rates(planned.tariff, read_back.tariff_content_v2):
             return SyncResult(
                 at=now,
                 result="read_back_mismatch",

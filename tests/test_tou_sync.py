@@ -1,0 +1,316 @@
+"""TOU sync end to end: Amber simulator prices → planner → Tesla energy simulator."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from aiohttp import ClientSession
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.tesla_energy_sync.clients.amber import AmberClient
+from custom_components.tesla_energy_sync.clients.amber_models import ChannelType
+from custom_components.tesla_energy_sync.const import CONF_AUTOMATIC, DOMAIN
+from custom_components.tesla_energy_sync.tou.planner import build_tariff
+from custom_components.tesla_energy_sync.tou.validate import same_rates
+from simulators.amber import AmberSimulator
+from simulators.tesla_energy import SITE_ID, TeslaEnergySimulator
+
+from .conftest import AMBER_SITE_ID, AMBER_TOKEN, FROZEN_TIME, setup_entry
+from .helpers import advance, entity_id
+
+SYDNEY = ZoneInfo("Australia/Sydney")
+
+
+async def _expected_tariff(amber_simulator: AmberSimulator) -> dict[str, object]:
+    """Plan independently of the integration: fetch the simulator's prices and plan them."""
+    async with ClientSession() as session:
+        client = AmberClient(session, AMBER_TOKEN, base_url=amber_simulator.base_url)
+        five = await client.get_current_prices(AMBER_SITE_ID, previous=1, next=1, resolution=5)
+        thirty = await client.get_current_prices(AMBER_SITE_ID, next=96, resolution=30)
+    intervals = [*five, *thirty]
+    general = [i for i in intervals if i.channel_type is ChannelType.GENERAL]
+    feed_in = [i for i in intervals if i.channel_type is ChannelType.FEED_IN]
+    from homeassistant.util import dt as dt_util
+
+    return build_tariff(general, feed_in, now=dt_util.utcnow(), site_tz=SYDNEY).tariff
+
+
+async def _setup(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    options: dict[str, object] | None = None,
+) -> str:
+    await setup_entry(hass, amber_entry)
+    tou_entry.add_to_hass(hass)
+    if options:
+        hass.config_entries.async_update_entry(tou_entry, options=options)
+    await hass.config_entries.async_setup(tou_entry.entry_id)
+    await hass.async_block_till_done()
+    assert tou_entry.state is ConfigEntryState.LOADED
+    return entity_id(hass, "switch", f"tou_{SITE_ID}_automatic_sync")
+
+
+def _sensor(hass: HomeAssistant, key: str) -> str:
+    state = hass.states.get(entity_id(hass, "sensor", f"tou_{SITE_ID}_{key}"))
+    assert state is not None
+    return state.state
+
+
+@pytest.mark.usefixtures("frozen")
+async def test_switch_syncs_the_planned_tariff(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    amber_simulator: AmberSimulator,
+    tesla_energy_simulator: TeslaEnergySimulator,
+) -> None:
+    """Turning automatic sync on uploads the planner's tariff; the site reads it back."""
+    switch = await _setup(hass, amber_entry, tou_entry)
+    assert hass.states.get(switch).state == "off"  # type: ignore[union-attr]
+    assert tesla_energy_simulator.upload_count == 0
+
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: switch}, blocking=True
+    )
+    assert hass.states.get(switch).state == "on"  # type: ignore[union-attr]
+    assert tou_entry.options[CONF_AUTOMATIC] is True
+    assert tesla_energy_simulator.upload_count == 1
+    stored = tesla_energy_simulator.site(SITE_ID)["tariff_content_v2"]
+    assert same_rates(await _expected_tariff(amber_simulator), stored)
+    assert _sensor(hass, "last_result") == "uploaded"
+    assert _sensor(hass, "last_sync") == FROZEN_TIME.isoformat()
+    assert float(_sensor(hass, "next_planned_price")) >= 0
+
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: switch}, blocking=True
+    )
+    assert tou_entry.options[CONF_AUTOMATIC] is False
+
+
+async def test_automatic_sync_follows_price_intervals(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    tesla_energy_simulator: TeslaEnergySimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """At most one upload per price interval; an unchanged tariff is not sent again."""
+    freezer.move_to(FROZEN_TIME)
+    await _setup(hass, amber_entry, tou_entry, {CONF_AUTOMATIC: True})
+    assert tesla_energy_simulator.upload_count == 0  # waits for the next price boundary
+
+    # 30 s after each boundary for an hour: twelve intervals, twelve uploads at most.
+    for _ in range(12 * 30):
+        await advance(hass, freezer, 10)
+    assert 1 <= tesla_energy_simulator.upload_count <= 12
+    assert _sensor(hass, "last_result") in {"uploaded", "unchanged"}
+
+    # A manual sync in an interval that already had an upload sends nothing.
+    uploads = tesla_energy_simulator.upload_count
+    response = await hass.services.async_call(
+        DOMAIN, "sync_tou", {}, blocking=True, return_response=True
+    )
+    assert response is not None
+    assert response["result"] in {"unchanged", "already_synced"}
+    assert tesla_energy_simulator.upload_count == uploads
+
+
+@pytest.mark.usefixtures("frozen")
+async def test_dry_run_returns_the_tariff_without_sending(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    amber_simulator: AmberSimulator,
+    tesla_energy_simulator: TeslaEnergySimulator,
+) -> None:
+    """dry_run plans only."""
+    await _setup(hass, amber_entry, tou_entry)
+    response = await hass.services.async_call(
+        DOMAIN,
+        "sync_tou",
+        {"config_entry_id": tou_entry.entry_id, "dry_run": True},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    assert response["result"] == "dry_run"
+    assert response["uploaded"] is False
+    assert len(response["slots"]) == 48  # type: ignore[arg-type]
+    assert same_rates(await _expected_tariff(amber_simulator), response["tariff"])  # type: ignore[arg-type]
+    assert tesla_energy_simulator.upload_count == 0
+
+
+@pytest.mark.usefixtures("frozen")
+async def test_missing_prices_upload_nothing_and_raise_a_repair(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    tesla_energy_simulator: TeslaEnergySimulator,
+) -> None:
+    """Without forecasts the planner refuses; nothing is sent and a repair issue says why."""
+    await _setup(hass, amber_entry, tou_entry)
+    prices = amber_entry.runtime_data.coordinators["prices"]
+    general = prices.data.channels[ChannelType.GENERAL]
+    from dataclasses import replace
+
+    stripped = replace(
+        prices.data,
+        channels={**prices.data.channels, ChannelType.GENERAL: replace(general, forecasts=())},
+    )
+    prices.async_set_updated_data(stripped)
+    response = await hass.services.async_call(
+        DOMAIN, "sync_tou", {}, blocking=True, return_response=True
+    )
+    assert response is not None
+    assert response["result"] == "missing_prices"
+    assert tesla_energy_simulator.upload_count == 0
+    issues = ir.async_get(hass)
+    assert issues.async_get_issue(DOMAIN, f"tou_sync_failed_{tou_entry.entry_id}") is not None
+    assert _sensor(hass, "last_result") == "missing_prices"
+
+    await hass.config_entries.async_reload(amber_entry.entry_id)
+    await hass.async_block_till_done()
+    response = await hass.services.async_call(
+        DOMAIN, "sync_tou", {}, blocking=True, return_response=True
+    )
+    assert response is not None
+    assert response["result"] == "uploaded"
+    assert issues.async_get_issue(DOMAIN, f"tou_sync_failed_{tou_entry.entry_id}") is None
+
+
+@pytest.mark.usefixtures("frozen")
+async def test_tariff_source_down_uploads_nothing(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    tesla_energy_simulator: TeslaEnergySimulator,
+) -> None:
+    """With the Amber entry not loaded there is nothing to plan from."""
+    await _setup(hass, amber_entry, tou_entry)
+    await hass.config_entries.async_unload(amber_entry.entry_id)
+    response = await hass.services.async_call(
+        DOMAIN, "sync_tou", {}, blocking=True, return_response=True
+    )
+    assert response is not None
+    assert response["result"] == "no_prices"
+    assert tesla_energy_simulator.upload_count == 0
+
+
+@pytest.mark.usefixtures("frozen")
+async def test_refused_upload_is_reported(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    tesla_energy_simulator: TeslaEnergySimulator,
+) -> None:
+    """An upload Tesla answers with an error is reported, and not counted as sent."""
+    await _setup(hass, amber_entry, tou_entry)
+    tesla_energy_simulator.command_answer = {"response": {"code": 400, "message": "no"}}
+    response = await hass.services.async_call(
+        DOMAIN, "sync_tou", {}, blocking=True, return_response=True
+    )
+    assert response is not None
+    assert response["result"] == "upload_failed"
+    assert response["uploaded"] is False
+
+
+async def test_rate_limits_are_honoured(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    tesla_energy_simulator: TeslaEnergySimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A 429 (on read-back, then on upload) stops uploads until Retry-After has passed."""
+    freezer.move_to(FROZEN_TIME)
+    await _setup(hass, amber_entry, tou_entry)
+    tesla_energy_simulator.rate_limit = 1
+    tesla_energy_simulator.rate_window = 3600
+    tesla_energy_simulator.retry_after = "600"
+    response = await hass.services.async_call(
+        DOMAIN, "sync_tou", {}, blocking=True, return_response=True
+    )
+    assert response is not None
+    assert response["result"] == "unverified"  # sent; the read-back was refused
+    assert response["uploaded"] is True
+    assert tesla_energy_simulator.upload_count == 1
+
+    for _ in range(30):  # five minutes: a new price interval
+        await advance(hass, freezer, 10)
+    response = await hass.services.async_call(
+        DOMAIN, "sync_tou", {}, blocking=True, return_response=True
+    )
+    assert response is not None
+    assert response["result"] == "rate_limited"  # not even tried inside Retry-After
+    assert tesla_energy_simulator.upload_count == 1
+
+
+@pytest.mark.usefixtures("frozen")
+async def test_refused_token_starts_reauth(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    tesla_energy_simulator: TeslaEnergySimulator,
+) -> None:
+    """A 401 on upload opens the reauth flow."""
+    await _setup(hass, amber_entry, tou_entry)
+    tesla_energy_simulator.tokens = set()
+    with pytest.raises(Exception, match="refused the credentials"):
+        await hass.services.async_call(DOMAIN, "sync_tou", {}, blocking=True, return_response=True)
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+
+
+@pytest.mark.usefixtures("frozen")
+async def test_service_targets(
+    hass: HomeAssistant, amber_entry: MockConfigEntry, tou_entry: MockConfigEntry
+) -> None:
+    """The service needs a loaded TOU entry, and says which when it cannot tell."""
+    await setup_entry(hass, amber_entry)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(DOMAIN, "sync_tou", {}, blocking=True, return_response=True)
+    assert err.value.translation_key == "no_tou_entry"
+
+    tou_entry.add_to_hass(hass)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(DOMAIN, "sync_tou", {}, blocking=True, return_response=True)
+    assert err.value.translation_key == "entry_not_loaded"
+
+    other = MockConfigEntry(domain=DOMAIN, data={**tou_entry.data}, unique_id="other")
+    other.add_to_hass(hass)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(DOMAIN, "sync_tou", {}, blocking=True, return_response=True)
+    assert err.value.translation_key == "several_tou_entries"
+
+
+@pytest.mark.usefixtures("frozen")
+async def test_site_refresh_keeps_history(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The site is re-read every 30 minutes; the sync history survives that."""
+    switch = await _setup(hass, amber_entry, tou_entry)
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_ON, {ATTR_ENTITY_ID: switch}, blocking=True
+    )
+    await hass.services.async_call(
+        SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: switch}, blocking=True
+    )
+    tou = tou_entry.runtime_data.coordinators["tou"]
+    reads_before = tou.data.site
+    await advance(hass, freezer, timedelta(minutes=31).total_seconds())
+    assert tou.data.site is not reads_before  # re-read
+    assert _sensor(hass, "last_result") in {"uploaded", "unchanged", "already_synced"}
+    assert _sensor(hass, "last_sync") == FROZEN_TIME.isoformat()
