@@ -57,7 +57,9 @@ def _entry(kind: str, title: str, unique_id: str, data: dict[str, Any]) -> dict[
     return entry.as_dict()
 
 
-def seed(config: Path, amber_url: str, comed_url: str, wall_connector_host: str) -> None:
+def seed(
+    config: Path, amber_url: str, comed_url: str, wall_connector_host: str, tesla_url: str
+) -> None:
     """Write our entries into config/.storage, replacing earlier seeded ones."""
     storage = config / ".storage"
     storage.mkdir(parents=True, exist_ok=True)
@@ -109,7 +111,19 @@ def seed(config: Path, amber_url: str, comed_url: str, wall_connector_host: str)
             "data": {"entries": []},
         }
     )
-    seeded = (amber, comed, wall_connector)
+    tesla_token = os.environ.get("TES_TESLA_TOKEN", "tesla_sim")
+    tesla_site = int(os.environ.get("TES_ENERGY_SITE_ID", "1689123456789012"))
+    tou_sync = _entry(
+        "tou_sync",
+        "TOU sync Sim Home",
+        str(tesla_site),
+        {
+            "access_token": tesla_token,
+            "base_url": os.environ.get("TES_TESLA_BASE_URL", tesla_url),
+            "energy_site_id": tesla_site,
+        },
+    )
+    seeded = (amber, comed, wall_connector, tou_sync)
     ours = {e["unique_id"] for e in seeded}
     kept = [
         e
@@ -124,6 +138,9 @@ def seed(config: Path, amber_url: str, comed_url: str, wall_connector_host: str)
         entry["entry_id"] = previous.get(entry["unique_id"], entry["entry_id"])
     # The charger's sessions are priced at Amber's price.
     wall_connector["options"] = {"tariff_entry_id": amber["entry_id"]}
+    # TOU sync plans from Amber's prices; automatic sync starts off, for the user to turn on.
+    tou_sync["data"]["tariff_entry_id"] = amber["entry_id"]
+    tou_sync["options"] = {"automatic": os.environ.get("TES_TOU_AUTOMATIC") == "1"}
     stored["data"]["entries"] = [*kept, *seeded]
     path.write_text(json.dumps(stored, indent=2))
 
@@ -146,11 +163,12 @@ def main() -> int:
     seed_parser.add_argument("--amber-url", required=True)
     seed_parser.add_argument("--comed-url", required=True)
     seed_parser.add_argument("--wall-connector-host", required=True)
+    seed_parser.add_argument("--tesla-url", required=True)
     args = parser.parse_args()
     if args.command == "requirements":
         sys.stdout.write("\n".join(requirements()) + "\n")
     else:
-        seed(args.config, args.amber_url, args.comed_url, args.wall_connector_host)
+        seed(args.config, args.amber_url, args.comed_url, args.wall_connector_host, args.tesla_url)
     return 0
 
 
