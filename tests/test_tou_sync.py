@@ -314,3 +314,64 @@ async def test_site_refresh_keeps_history(
     assert tou.data.site is not reads_before  # re-read
     assert _sensor(hass, "last_result") in {"uploaded", "unchanged", "already_synced"}
     assert _sensor(hass, "last_sync") == FROZEN_TIME.isoformat()
+
+
+async def test_refuses_without_trustworthy_prices(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    amber_simulator: AmberSimulator,
+    tesla_energy_simulator: TeslaEnergySimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Failing, stale or incomplete prices upload nothing."""
+    freezer.move_to(FROZEN_TIME)
+    await _setup(hass, amber_entry, tou_entry)
+    prices = amber_entry.runtime_data.coordinators["prices"]
+
+    async def sync() -> str:
+        response = await hass.services.async_call(
+            DOMAIN, "sync_tou", {}, blocking=True, return_response=True
+        )
+        assert response is not None
+        return str(response["result"])
+
+    # Amber's last poll failed: its data is not current.
+    amber_simulator.fault = "server_error"
+    await advance(hass, freezer, 300)
+    assert await sync() == "no_prices"
+    amber_simulator.fault = None
+    await advance(hass, freezer, 30)
+    assert prices.last_update_success
+
+    # Twenty minutes on without a poll: the prices are stale.
+    freezer.tick(timedelta(minutes=20))
+    assert await sync() == "stale_prices"
+
+    # A payload without the feed-in channel the site has is refused, not treated as "sell 0".
+    await advance(hass, freezer, 0)
+    without_feed_in = {k: v for k, v in prices.data.channels.items() if k is not ChannelType.FEED_IN}
+    from dataclasses import replace
+
+    prices.async_set_updated_data(replace(prices.data, channels=without_feed_in))
+    assert await sync() in {"missing_prices", "stale_prices"}
+    assert tesla_energy_simulator.upload_count == 0
+
+
+async def test_site_without_time_zone_is_refused(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    tesla_energy_simulator: TeslaEnergySimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Half hours cannot be placed without the site's time zone: nothing is sent."""
+    freezer.move_to(FROZEN_TIME)
+    tesla_energy_simulator.site(SITE_ID)["installation_time_zone"] = None
+    await _setup(hass, amber_entry, tou_entry)
+    response = await hass.services.async_call(
+        DOMAIN, "sync_tou", {}, blocking=True, return_response=True
+    )
+    assert response is not None
+    assert response["result"] == "invalid_tariff"
+    assert tesla_energy_simulator.upload_count == 0

@@ -221,7 +221,8 @@ class TouSyncCoordinator(TesCoordinator[TouSyncState]):
             feed_in = []  # the site has feed-in but this payload lacked it: the planner refuses
         site_tz = self.data.time_zone if self.data else None
         if site_tz is None:
-            raise StalePrices(None, now)
+            # Without the site's zone the half hours cannot be placed; never guess one.
+            raise PlanError("the energy site reports no installation_time_zone")
         return build_tariff(general, feed_in, now=now, site_tz=site_tz)
 
     async def _upload(self, planned: PlannedTariff, now: datetime, slot: datetime) -> SyncResult:
