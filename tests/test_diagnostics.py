@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
-from .conftest import AMBER_TOKEN, WALL_CONNECTOR_SERIAL, setup_entry
+from .conftest import AMBER_TOKEN, TESLA_TOKEN, WALL_CONNECTOR_SERIAL, setup_entry
 
 EXCLUDE = props("created_at", "modified_at", "entry_id", "base_url", "requests_in_window")
 
@@ -58,4 +58,24 @@ async def test_wall_connector(
     text = str(diagnostics)
     assert WALL_CONNECTOR_SERIAL not in text
     assert "127.0.0.1" not in text
+    assert diagnostics == snapshot(exclude=EXCLUDE)
+
+
+@pytest.mark.usefixtures("frozen")
+async def test_tou_sync(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """TOU sync diagnostics after a dry-run-free sync: no token."""
+    await setup_entry(hass, amber_entry)
+    await setup_entry(hass, tou_entry)
+    await hass.services.async_call(
+        "tesla_energy_sync", "sync_tou", {}, blocking=True, return_response=True
+    )
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, tou_entry)
+    assert TESLA_TOKEN not in str(diagnostics)
+    assert diagnostics["coordinators"]["tou"]["data"]["last_attempt"]["result"] == "uploaded"
     assert diagnostics == snapshot(exclude=EXCLUDE)

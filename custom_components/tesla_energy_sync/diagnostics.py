@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_API_TOKEN, CONF_HOST
+from homeassistant.const import CONF_ACCESS_TOKEN, CONF_API_TOKEN, CONF_HOST
 from homeassistant.core import HomeAssistant
 
 from .models import TesConfigEntry
 
 # Credentials, and what identifies a home or a device: meter number, serials, addresses, Wi-Fi.
 TO_REDACT = {
+    CONF_ACCESS_TOKEN,
     CONF_API_TOKEN,
     CONF_HOST,
     "nmi",
