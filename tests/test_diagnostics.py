@@ -14,7 +14,9 @@ from syrupy.filters import props
 
 from .conftest import AMBER_TOKEN, TESLA_TOKEN, WALL_CONNECTOR_SERIAL, setup_entry
 
-EXCLUDE = props("created_at", "modified_at", "entry_id", "base_url", "requests_in_window")
+EXCLUDE = props(
+    "created_at", "modified_at", "entry_id", "base_url", "requests_in_window", "tariff_entry_id"
+)
 
 
 @pytest.mark.usefixtures("frozen")

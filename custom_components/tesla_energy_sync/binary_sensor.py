@@ -12,7 +12,7 @@ from .const import EntryKind
 from .descriptions import TesBinarySensorEntityDescription
 from .descriptions.amber import AMBER_BINARY_SENSORS
 from .descriptions.wall_connector import WALL_CONNECTOR_BINARY_SENSORS
-from .entity import TesEntity
+from .entity import TesEntity, entities_for
 from .models import TesConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -29,12 +29,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the binary sensors the entry's source provides."""
-    coordinators = entry.runtime_data.coordinators
-    async_add_entities(
-        TesBinarySensor(coordinators[description.coordinator], description)
-        for description in BINARY_SENSORS.get(entry.runtime_data.kind, ())
-        if description.exists_fn(coordinators[description.coordinator])
-    )
+    async_add_entities(entities_for(entry, BINARY_SENSORS, TesBinarySensor))
 
 
 class TesBinarySensor(TesEntity, BinarySensorEntity):

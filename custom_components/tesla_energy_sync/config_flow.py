@@ -72,6 +72,13 @@ def _advanced(base_url: str) -> dict[Any, Any]:
     }
 
 
+def _picker(key: str, options: list[SelectOptionDict]) -> probatio.Schema:
+    """Return a one-field form that picks one of `options` (a site, an energy site)."""
+    return probatio.Schema(
+        {probatio.Required(key): SelectSelector(SelectSelectorConfig(options=options))}
+    )
+
+
 def _base_url(user_input: dict[str, Any], default: str) -> str:
     return str(user_input.get(CONF_ADVANCED, {}).get(CONF_BASE_URL, default))
 
@@ -169,14 +176,7 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
             for site in self._sites
         ]
         return self.async_show_form(
-            step_id="amber_site",
-            data_schema=probatio.Schema(
-                {
-                    probatio.Required(CONF_SITE_ID): SelectSelector(
-                        SelectSelectorConfig(options=options)
-                    )
-                }
-            ),
+            step_id="amber_site", data_schema=_picker(CONF_SITE_ID, options)
         )
 
     async def _create_amber_entry(self, site: Site) -> ConfigFlowResult:
@@ -440,14 +440,7 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
             for site in self._energy_sites
         ]
         return self.async_show_form(
-            step_id="tou_sync_site",
-            data_schema=probatio.Schema(
-                {
-                    probatio.Required(CONF_ENERGY_SITE_ID): SelectSelector(
-                        SelectSelectorConfig(options=options)
-                    )
-                }
-            ),
+            step_id="tou_sync_site", data_schema=_picker(CONF_ENERGY_SITE_ID, options)
         )
 
     async def _create_tou_entry(self, site: EnergySite) -> ConfigFlowResult:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .const import EntryKind
 from .coordinator.base import TesCoordinator
 from .descriptions import TesEntityDescription
+from .models import TesConfigEntry
 
 
 class TesEntity(CoordinatorEntity[TesCoordinator[Any]]):
@@ -31,3 +34,16 @@ class TesEntity(CoordinatorEntity[TesCoordinator[Any]]):
         if (attr_fn := self.entity_description.attr_fn) is None:
             return None
         return attr_fn(self.coordinator.data)
+
+
+def entities_for[DescriptionT: TesEntityDescription[Any, Any], EntityT: TesEntity](
+    entry: TesConfigEntry,
+    table: Mapping[EntryKind, Sequence[DescriptionT]],
+    build: Callable[[TesCoordinator[Any], DescriptionT], EntityT],
+) -> Iterator[EntityT]:
+    """Yield an entity for each of the entry's descriptions whose value its source has."""
+    coordinators = entry.runtime_data.coordinators
+    for description in table.get(entry.runtime_data.kind, ()):
+        coordinator = coordinators[description.coordinator]
+        if description.exists_fn(coordinator):
+            yield build(coordinator, description)

@@ -17,7 +17,7 @@ from .descriptions.amber import AMBER_SENSORS
 from .descriptions.comed import COMED_SENSORS
 from .descriptions.tou_sync import TOU_SYNC_SENSORS
 from .descriptions.wall_connector import WALL_CONNECTOR_SENSORS
-from .entity import TesEntity
+from .entity import TesEntity, entities_for
 from .models import TesConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -36,12 +36,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors the entry's source provides."""
-    coordinators = entry.runtime_data.coordinators
-    async_add_entities(
-        TesSensor(coordinators[description.coordinator], description)
-        for description in SENSORS.get(entry.runtime_data.kind, ())
-        if description.exists_fn(coordinators[description.coordinator])
-    )
+    async_add_entities(entities_for(entry, SENSORS, TesSensor))
 
 
 class TesSensor(TesEntity, SensorEntity):

@@ -10,7 +10,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import EntryKind
 from .descriptions.tou_sync import TOU_SYNC_SWITCHES, TesSwitchEntityDescription
-from .entity import TesEntity
+from .entity import TesEntity, entities_for
 from .models import TesConfigEntry
 
 PARALLEL_UPDATES = 1
@@ -26,11 +26,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the switches the entry's source provides."""
-    coordinators = entry.runtime_data.coordinators
-    async_add_entities(
-        TesSwitch(coordinators[description.coordinator], description)
-        for description in SWITCHES.get(entry.runtime_data.kind, ())
-    )
+    async_add_entities(entities_for(entry, SWITCHES, TesSwitch))
 
 
 class TesSwitch(TesEntity, SwitchEntity):
