@@ -72,7 +72,10 @@ class Timing:
     poll_timeout: float = 1.0
     probe_interval: float = 15.0
     """How long the consumer may sit idle before it checks the broker still answers."""
-    request_timeout: float = 10.0
+    probe_timeout: float = 10.0
+    """How long a metadata probe or a commit may take before the broker counts as gone."""
+    request_timeout: float = 30.0
+    """aiokafka's own request timeout; a group join waits on the broker longer than most."""
     session_timeout: float = 10.0
     heartbeat_interval: float = 3.0
     metadata_max_age: float = 30.0

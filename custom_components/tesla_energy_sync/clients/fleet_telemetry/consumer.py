@@ -30,6 +30,45 @@ type Apply = Callable[[list[Decoded]], Awaitable[None] | None]
 _BROKER_ERRORS = (KafkaError, OSError, TimeoutError)
 
 
+class _TopicsAppearedError(Exception):
+    """A subscribed topic that was missing now exists; subscribe afresh to pick it up."""
+
+
+def _cancel_abandoned_commits(kafka: AIOKafkaConsumer) -> None:
+    """Cancel the commit requests aiokafka shielded from the commit we abandoned.
+
+    aiokafka sends each commit from a shielded task that outlives a cancelled commit; since
+    Python 3.14 asyncio reports such a task's later failure as an error, so end it first.
+    """
+    coordinator = kafka._coordinator  # noqa: SLF001
+    for task in asyncio.all_tasks():
+        coro = task.get_coro()
+        frame = getattr(coro, "cr_frame", None)
+        if (
+            getattr(coro, "__qualname__", "") == "GroupCoordinator._do_commit_offsets"
+            and frame is not None
+            and frame.f_locals.get("self") is coordinator
+        ):
+            task.cancel()
+
+
+async def _close(kafka: AIOKafkaConsumer) -> None:
+    """Stop an aiokafka consumer, finishing the cleanup its stop() may abandon."""
+    try:
+        await kafka.stop()
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+        # aiokafka issue #647: stop() re-raises the cancellation of a fetch task it cancelled
+        # itself and skips the rest, leaving tasks and sockets behind.
+        for pending in list(kafka._fetcher._pending_tasks):  # noqa: SLF001
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pending
+        await kafka._client.close()  # noqa: SLF001
+
+
 class TelemetryConsumer:
     """Consume the four Fleet Telemetry topics of one namespace for one consumer group."""
 
@@ -74,23 +113,29 @@ class TelemetryConsumer:
                 kafka = AIOKafkaConsumer(
                     *self.config.topics, **kafka_options(self.config, self.timing)
                 )
+                resubscribe = False
                 try:
                     await kafka.start()
                     self._set_connected(True)
                     backoff = self.timing.backoff_initial
                     await self._consume(kafka, apply)
+                except _TopicsAppearedError:
+                    resubscribe = True
                 except _BROKER_ERRORS as err:
+                    self._set_connected(False)
                     self.last_error = f"{type(err).__name__}: {err}"
                     _LOGGER.warning("Fleet Telemetry Kafka connection lost: %s", self.last_error)
                 finally:
-                    self._set_connected(False)
-                    await kafka.stop()
+                    await _close(kafka)
                 if self._stop.is_set():
                     break
+                if resubscribe:
+                    continue
                 self.reconnects += 1
                 await self._wait_or_stop(asyncio.sleep(backoff))
                 backoff = min(backoff * 2, self.timing.backoff_max)
         finally:
+            self._set_connected(False)
             self._running = False
 
     async def stop(self) -> None:
@@ -104,20 +149,28 @@ class TelemetryConsumer:
         try:
             await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            stopper.cancel()
-            if not work.done():
-                work.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await stopper
-        if work.cancelled():
-            with contextlib.suppress(asyncio.CancelledError):
-                await work
-            return None
-        return work.result()
+            for task in (stopper, work):
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+        # A result that raced the stop is dropped: never applied, so never committed either.
+        return None if work.cancelled() else work.result()
+
+    async def _missing_topics(self, kafka: AIOKafkaConsumer) -> set[str]:
+        """Return which of our topics the broker lacks; this doubles as a liveness probe."""
+        present = await asyncio.wait_for(kafka.topics(), self.timing.probe_timeout)
+        return set(self.config.topics) - set(present)
 
     async def _consume(self, kafka: AIOKafkaConsumer, apply: Apply) -> None:
         """Fetch, decode, apply and commit batches; probe the broker when nothing arrives."""
         loop = asyncio.get_running_loop()
+        missing = await self._missing_topics(kafka)
+        if missing:
+            _LOGGER.warning(
+                "Kafka topics %s do not exist yet; the telemetry server does not create them",
+                ", ".join(sorted(missing)),
+            )
         heard_at = loop.time()
         timeout_ms = int(self.timing.poll_timeout * 1000)
         while not self._stop.is_set():
@@ -130,13 +183,39 @@ class TelemetryConsumer:
                     result = apply(decoded)
                     if inspect.isawaitable(result):
                         await result
-                # Bounded: aiokafka waits forever for a coordinator of a frozen broker.
-                await asyncio.wait_for(kafka.commit(offsets), self.timing.request_timeout)
+                await self._commit(kafka, offsets)
                 heard_at = loop.time()
             elif not self._stop.is_set() and loop.time() - heard_at >= self.timing.probe_interval:
-                # An idle consumer never hears of a frozen broker; ask for metadata instead.
-                await asyncio.wait_for(kafka.topics(), self.timing.request_timeout)
+                # An idle consumer never hears of a frozen broker, so ask it for metadata.
+                now_missing = await self._missing_topics(kafka)
+                if now_missing < missing:
+                    # aiokafka would notice new topics only at its next metadata refresh.
+                    raise _TopicsAppearedError
+                missing = now_missing
                 heard_at = loop.time()
+
+    async def _commit(self, kafka: AIOKafkaConsumer, offsets: dict[Any, int]) -> None:
+        """Commit a batch; while the broker keeps us waiting, report the link down but wait on.
+
+        The commit is never given up for a mere delay: abandoning it would re-deliver a batch
+        that was applied. Only `stop` abandons it.
+        """
+        commit = asyncio.ensure_future(kafka.commit(offsets))
+        try:
+            done, _ = await asyncio.wait({commit}, timeout=self.timing.probe_timeout)
+            if not done:
+                self._set_connected(False)
+                await self._wait_or_stop(asyncio.shield(commit))
+                if not commit.done():
+                    return
+                self._set_connected(True)
+            commit.result()
+        finally:
+            if not commit.done():
+                commit.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await commit
+                _cancel_abandoned_commits(kafka)
 
     def _decode(self, batch: dict[Any, list[Any]]) -> tuple[list[Decoded], dict[Any, int]]:
         """Decode a fetched batch, counting what is skipped; return records and next offsets."""
