@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ._server import require_loopback, system_clock
 from .amber import AmberSimulator
 from .comed import ComEdSimulator
+from .fleet_telemetry import LoopingTelemetry
 from .tesla_energy import TeslaEnergySimulator
 from .wall_connector import WallConnectorSimulator
 
@@ -42,6 +43,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=0.0,
         help="seconds into the session script to start at (1200: mid-charge)",
+    )
+    parser.add_argument(
+        "--kafka-port",
+        type=int,
+        default=None,
+        help="start a Kafka-compatible broker here with a looping Fleet Telemetry producer",
+    )
+    parser.add_argument(
+        "--telemetry-prefix",
+        default="tesla_telemetry",
+        help="the telemetry server's namespace: topics <prefix>_V, _connectivity, ...",
     )
     args = parser.parse_args(argv)
     try:
@@ -95,6 +107,11 @@ async def serve(args: argparse.Namespace) -> None:
         for index in range(len(args.wall_connector_ports))
     ]
     tesla = TeslaEnergySimulator(clock=clock)
+    telemetry = (
+        LoopingTelemetry(args.host, args.kafka_port, args.telemetry_prefix, pace=1 / args.speed)
+        if args.kafka_port is not None
+        else None
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -106,6 +123,8 @@ async def serve(args: argparse.Namespace) -> None:
             url = await unit.start(args.host, port)
             print(f"Wall Connector {unit.serial}: {url}", flush=True)
         print(f"Tesla energy: {await tesla.start(args.host, args.tesla_energy_port)}", flush=True)
+        if telemetry is not None:
+            print(f"Fleet Telemetry Kafka: {await telemetry.start()}", flush=True)
         await stop.wait()
     finally:
         await amber.stop()
@@ -113,6 +132,8 @@ async def serve(args: argparse.Namespace) -> None:
         for unit in wall_connectors:
             await unit.stop()
         await tesla.stop()
+        if telemetry is not None:
+            await telemetry.stop()
 
 
 def main(argv: list[str] | None = None) -> None:

