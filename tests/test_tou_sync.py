@@ -350,7 +350,9 @@ async def test_refuses_without_trustworthy_prices(
 
     # A payload without the feed-in channel the site has is refused, not treated as "sell 0".
     await advance(hass, freezer, 0)
-    without_feed_in = {k: v for k, v in prices.data.channels.items() if k is not ChannelType.FEED_IN}
+    without_feed_in = {
+        k: v for k, v in prices.data.channels.items() if k is not ChannelType.FEED_IN
+    }
     from dataclasses import replace
 
     prices.async_set_updated_data(replace(prices.data, channels=without_feed_in))
@@ -375,3 +377,31 @@ async def test_site_without_time_zone_is_refused(
     assert response is not None
     assert response["result"] == "invalid_tariff"
     assert tesla_energy_simulator.upload_count == 0
+
+
+@pytest.mark.usefixtures("frozen")
+async def test_comed_as_the_source(
+    hass: HomeAssistant,
+    comed_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    tesla_energy_simulator: TeslaEnergySimulator,
+) -> None:
+    """ComEd's prices (USD, hourly) feed the tariff the same way."""
+    await setup_entry(hass, comed_entry)
+    tou_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        tou_entry, data={**tou_entry.data, "tariff_entry_id": comed_entry.entry_id}
+    )
+    await hass.config_entries.async_setup(tou_entry.entry_id)
+    await hass.async_block_till_done()
+    response = await hass.services.async_call(
+        DOMAIN, "sync_tou", {}, blocking=True, return_response=True
+    )
+    assert response is not None
+    assert response["result"] == "uploaded"
+    stored = tesla_energy_simulator.site(SITE_ID)["tariff_content_v2"]
+    assert stored["currency"] == "USD"
+    assert same_rates(response["tariff"], stored)  # type: ignore[arg-type]
+    state = hass.states.get(entity_id(hass, "sensor", f"tou_{SITE_ID}_next_planned_price"))
+    assert state is not None
+    assert state.attributes["unit_of_measurement"] == "USD/kWh"

@@ -392,7 +392,7 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
         tariffs = [
             SelectOptionDict(value=entry.entry_id, label=entry.title)
             for entry in self.hass.config_entries.async_entries(DOMAIN)
-            if entry.data.get(CONF_KIND) == EntryKind.AMBER
+            if entry.data.get(CONF_KIND) in CURRENCY_BY_KIND
         ]
         if not tariffs:
             return self.async_abort(reason="no_tariff_entry")

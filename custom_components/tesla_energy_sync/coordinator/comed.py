@@ -35,6 +35,8 @@ class ComEdData:
     five_minute: ComEdPrice
     hour_average: ComEdPrice
     fetched_at: datetime
+    # The whole feed (the last 24 h, newest first): what TOU sync plans from.
+    recent: tuple[ComEdPrice, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-safe view for diagnostics."""
@@ -42,6 +44,7 @@ class ComEdData:
             "five_minute": self.five_minute.as_dict(),
             "hour_average": self.hour_average.as_dict(),
             "fetched_at": self.fetched_at.isoformat(),
+            "recent_count": len(self.recent),
         }
 
 
@@ -74,7 +77,10 @@ class ComEdCoordinator(TesCoordinator[ComEdData]):
             self.client.get_five_minute_prices(), self.client.get_current_hour_average()
         )
         return ComEdData(
-            five_minute=five_minute[0], hour_average=hour_average, fetched_at=dt_util.utcnow()
+            five_minute=five_minute[0],
+            hour_average=hour_average,
+            fetched_at=dt_util.utcnow(),
+            recent=tuple(five_minute),
         )
 
     def _next_poll_delay(self, data: ComEdData) -> timedelta:

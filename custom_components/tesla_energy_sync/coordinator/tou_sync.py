@@ -25,17 +25,22 @@ from ..clients.tesla_energy_models import SiteInfo
 from ..const import (
     CONF_AUTOMATIC,
     CONF_ENERGY_SITE_ID,
+    CONF_KIND,
     CONF_TARIFF_ENTRY,
+    CURRENCY_BY_KIND,
     DOMAIN,
     LOGGER,
     PRICE_PERIOD,
     TOU_SITE_INFO_INTERVAL,
     TOU_SYNC_SECOND,
+    EntryKind,
 )
+from ..tou.comed import build_comed_tariff
 from ..tou.errors import MissingPrices, PlanError, StalePrices
 from ..tou.planner import build_tariff
 from ..tou.validate import same_rates
 from .base import TesCoordinator, interval_start
+from .comed import ComEdData
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -143,6 +148,13 @@ class TouSyncCoordinator(TesCoordinator[TouSyncState]):
         return TOU_SITE_INFO_INTERVAL
 
     @property
+    def currency(self) -> str:
+        """Return the currency of the linked tariff (the planned prices are in it)."""
+        linked = self.hass.config_entries.async_get_entry(self.config_entry.data[CONF_TARIFF_ENTRY])
+        kind = EntryKind(linked.data[CONF_KIND]) if linked else EntryKind.AMBER
+        return CURRENCY_BY_KIND.get(kind, "AUD")
+
+    @property
     def automatic(self) -> bool:
         """Return whether automatic sync is on (kept in the entry's options)."""
         return bool(self.config_entry.options.get(CONF_AUTOMATIC, False))
@@ -192,7 +204,7 @@ class TouSyncCoordinator(TesCoordinator[TouSyncState]):
             return SyncResult(at=now, result="rate_limited", planned=planned)
         return await self._upload(planned, now, slot)
 
-    def _prices(self) -> AmberData | None:
+    def _prices(self) -> AmberData | ComEdData | None:
         entry_id = self.config_entry.data[CONF_TARIFF_ENTRY]
         linked = self.hass.config_entries.async_get_entry(entry_id)
         if linked is None or linked.state is not ConfigEntryState.LOADED:
@@ -200,10 +212,16 @@ class TouSyncCoordinator(TesCoordinator[TouSyncState]):
         prices = linked.runtime_data.coordinators["prices"]
         if not prices.last_update_success or prices.data is None:
             return None
-        data: AmberData = prices.data
+        data: AmberData | ComEdData = prices.data
         return data
 
-    def _plan(self, prices: AmberData, now: datetime) -> PlannedTariff:
+    def _plan(self, prices: AmberData | ComEdData, now: datetime) -> PlannedTariff:
+        if isinstance(prices, ComEdData):
+            # ComEd's hourly prices are Chicago's; the tariff is hourly, duplicated per half hour.
+            return build_comed_tariff(prices.recent, now=now)
+        return self._plan_amber(prices, now)
+
+    def _plan_amber(self, prices: AmberData, now: datetime) -> PlannedTariff:
         def channel(kind: ChannelType) -> list[Interval] | None:
             found = prices.channels.get(kind)
             if found is None:

@@ -9,7 +9,7 @@ from typing import Any
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.components.switch import SwitchEntityDescription
 
-from ..const import AUD_PER_KWH, TOU_RESULTS
+from ..const import TOU_RESULTS
 from ..coordinator.tou_sync import TouSyncCoordinator, TouSyncState
 from . import TesEntityDescription, TesSensorEntityDescription
 
@@ -62,8 +62,8 @@ TOU_SYNC_SENSORS: tuple[TesSensorEntityDescription[Any, Any], ...] = (
         key="next_planned_price",
         translation_key="next_planned_price",
         coordinator="tou",
-        native_unit_of_measurement=AUD_PER_KWH,
         suggested_display_precision=4,
+        unit_fn=lambda coordinator: f"{coordinator.currency}/kWh",
         value_fn=_next_buy,
     ),
 )
