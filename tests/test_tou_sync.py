@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import ClientSession
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
 from homeassistant.core import HomeAssistant
@@ -28,6 +27,7 @@ from .conftest import AMBER_SITE_ID, AMBER_TOKEN, FROZEN_TIME, setup_entry
 from .helpers import advance, entity_id
 
 SYDNEY = ZoneInfo("Australia/Sydney")
+SWITCH_DOMAIN = "switch"
 
 
 async def _expected_tariff(amber_simulator: AmberSimulator) -> dict[str, object]:

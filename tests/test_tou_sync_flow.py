@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from typing import Any
 from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_USER
@@ -33,9 +34,9 @@ def no_setup() -> Generator[None]:
         yield
 
 
-async def _start(hass: HomeAssistant) -> dict[str, object]:
+async def _start(hass: HomeAssistant) -> Any:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    return await hass.config_entries.flow.async_configure(  # type: ignore[return-value]
+    return await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": EntryKind.TOU_SYNC}
     )
 
@@ -65,7 +66,7 @@ async def test_single_site(
     result = await _start(hass)
     assert result["step_id"] == "tou_sync"
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],  # type: ignore[arg-type]
+        result["flow_id"],
         _input(amber_entry, TESLA_TOKEN, tesla_energy_simulator.base_url),
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -98,19 +99,19 @@ async def test_site_picker_and_errors(
         if sites is not None:
             tesla_energy_simulator.sites = sites
         result = await hass.config_entries.flow.async_configure(
-            flow_id,  # type: ignore[arg-type]
+            flow_id,
             _input(amber_entry, token, tesla_energy_simulator.base_url),
         )
         assert result["errors"] == {"base": error}
     tesla_energy_simulator.fault = None
     tesla_energy_simulator.sites = two_energy_sites()
     result = await hass.config_entries.flow.async_configure(
-        flow_id,  # type: ignore[arg-type]
+        flow_id,
         _input(amber_entry, TESLA_TOKEN, tesla_energy_simulator.base_url),
     )
     assert result["step_id"] == "tou_sync_site"
     result = await hass.config_entries.flow.async_configure(
-        flow_id,  # type: ignore[arg-type]
+        flow_id,
         {CONF_ENERGY_SITE_ID: str(SECOND_SITE_ID)},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
