@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import importlib.util
 import os
 from pathlib import Path
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 from typing import IO
 
@@ -18,6 +20,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from ._server import require_loopback
 
+_PR_SET_PDEATHSIG = 1
 # Tansu reads these from the environment; a stray one must not redirect our broker.
 _TANSU_ENV = (
     "CLUSTER_ID",
@@ -27,6 +30,12 @@ _TANSU_ENV = (
     "SCHEMA_REGISTRY",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
 )
+
+
+def _die_with_parent() -> None:
+    """Have Linux kill the broker when the process that started it dies (a killed test run)."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def tansu_binary() -> Path:
@@ -95,6 +104,7 @@ class TansuBroker:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=env,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - started from the event loop thread
         )
 
     async def start(self) -> str:
