@@ -48,3 +48,7 @@ class RequestError(ClientError):
         """Keep the status for the log and diagnostics."""
         super().__init__(f"HTTP {status}{': ' + message if message else ''}")
         self.status = status
+
+
+class CommandError(ClientError):
+    """The device refused a command, or cannot carry it out in the mode it is reached in."""
