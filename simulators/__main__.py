@@ -11,6 +11,7 @@ from ._server import require_loopback, system_clock
 from .amber import AmberSimulator
 from .comed import ComEdSimulator
 from .fleet_telemetry import LoopingTelemetry
+from .powerwall import PowerwallSimulator
 from .tesla_energy import TeslaEnergySimulator
 from .wall_connector import WallConnectorSimulator
 
@@ -55,6 +56,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="tesla_telemetry",
         help="the telemetry server's namespace: topics <prefix>_V, _connectivity, ...",
     )
+    parser.add_argument(
+        "--powerwall-ports",
+        type=_ports,
+        default=(),
+        help="comma-separated ports, one Powerwall gateway each over HTTPS (e.g. 8130,8131)",
+    )
     args = parser.parse_args(argv)
     try:
         require_loopback(args.host)
@@ -79,6 +86,11 @@ def _ports(text: str) -> tuple[int, ...]:
 def wall_connector_serial(index: int) -> str:
     """Return the serial number of the index-th simulated Wall Connector."""
     return f"PGT{2251234567 + index}"
+
+
+def powerwall_din(index: int) -> str:
+    """Return the DIN of the index-th simulated Powerwall gateway."""
+    return f"1232100-00-E--TG1210000000{index + 1:02d}"
 
 
 def scaled_clock(speed: float) -> Callable[[], dt.datetime]:
@@ -106,6 +118,11 @@ async def serve(args: argparse.Namespace) -> None:
         )
         for index in range(len(args.wall_connector_ports))
     ]
+    powerwalls = [
+        # 1, 2 and 3 Powerwalls in turn, so combined views see unequal capacities.
+        PowerwallSimulator(din=powerwall_din(index), batteries=index % 3 + 1, clock=clock)
+        for index in range(len(args.powerwall_ports))
+    ]
     tesla = TeslaEnergySimulator(clock=clock)
     telemetry = (
         LoopingTelemetry(args.host, args.kafka_port, args.telemetry_prefix, pace=1 / args.speed)
@@ -125,6 +142,13 @@ async def serve(args: argparse.Namespace) -> None:
         print(f"Tesla energy: {await tesla.start(args.host, args.tesla_energy_port)}", flush=True)
         if telemetry is not None:
             print(f"Fleet Telemetry Kafka: {await telemetry.start()}", flush=True)
+        for gateway, port in zip(powerwalls, args.powerwall_ports, strict=True):
+            url = await gateway.start(args.host, port)
+            print(
+                f"Powerwall {gateway.din} ({gateway.batteries} batteries): {url} "
+                f"host {gateway.host}, customer {gateway.email} / {gateway.password}",
+                flush=True,
+            )
         await stop.wait()
     finally:
         await amber.stop()
@@ -134,6 +158,8 @@ async def serve(args: argparse.Namespace) -> None:
         await tesla.stop()
         if telemetry is not None:
             await telemetry.stop()
+        for gateway in powerwalls:
+            await gateway.stop()
 
 
 def main(argv: list[str] | None = None) -> None:
