@@ -290,4 +290,9 @@ def test_platforms_declared() -> None:
     """Every platform a source uses is set up."""
     from custom_components.tesla_energy_sync import PLATFORMS
 
-    assert set(PLATFORMS) == {Platform.SENSOR, Platform.BINARY_SENSOR, Platform.SWITCH}
+    assert set(PLATFORMS) == {
+        Platform.SENSOR,
+        Platform.BINARY_SENSOR,
+        Platform.SWITCH,
+        Platform.DEVICE_TRACKER,
+    }

@@ -39,7 +39,13 @@ def no_setup() -> Generator[None]:
 async def _pick(hass: HomeAssistant, kind: EntryKind) -> Any:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["amber", "comed", "wall_connector", "tou_sync"]
+    assert result["menu_options"] == [
+        "amber",
+        "comed",
+        "wall_connector",
+        "tou_sync",
+        "fleet_telemetry",
+    ]
     return await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": kind})
 
 

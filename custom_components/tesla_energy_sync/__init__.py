@@ -12,15 +12,18 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
+from . import telemetry_config
 from .clients.amber import DEFAULT_AMBER_BASE_URL, AmberClient
 from .clients.comed import DEFAULT_COMED_BASE_URL, ComEdClient
 from .clients.errors import ClientError
+from .clients.fleet_telemetry.consumer import TelemetryConsumer
 from .clients.tesla_energy import DEFAULT_TESLA_BASE_URL, TeslaEnergyClient
 from .clients.wall_connector import WallConnectorClient
 from .const import CONF_BASE_URL, CONF_KIND, DOMAIN, WALL_CONNECTOR_TIMEOUT, EntryKind
 from .coordinator.amber import AmberCoordinator
 from .coordinator.base import TesCoordinator
 from .coordinator.comed import ComEdCoordinator
+from .coordinator.telemetry import TelemetryHub
 from .coordinator.tou_sync import TouSyncCoordinator
 from .coordinator.wall_connector import (
     WallConnectorInfoCoordinator,
@@ -29,8 +32,9 @@ from .coordinator.wall_connector import (
 )
 from .models import TesConfigEntry, TesRuntimeData
 from .services import async_setup_services
+from .telemetry_config import consumer_config
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.DEVICE_TRACKER, Platform.SENSOR, Platform.SWITCH]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -89,11 +93,19 @@ async def _tou_sync(hass: HomeAssistant, entry: TesConfigEntry) -> dict[str, Tes
     return {"tou": TouSyncCoordinator(hass, entry, client)}
 
 
+async def _fleet_telemetry(
+    hass: HomeAssistant, entry: TesConfigEntry
+) -> dict[str, TesCoordinator[Any]]:
+    # A push source: no coordinator; the hub is kept in the runtime extras (see setup below).
+    return {}
+
+
 SOURCES = {
     EntryKind.AMBER: _amber,
     EntryKind.COMED: _comed,
     EntryKind.WALL_CONNECTOR: _wall_connector,
     EntryKind.TOU_SYNC: _tou_sync,
+    EntryKind.FLEET_TELEMETRY: _fleet_telemetry,
 }
 
 
@@ -106,10 +118,25 @@ async def async_setup_entry(hass: HomeAssistant, entry: TesConfigEntry) -> bool:
         *(coordinator.async_config_entry_first_refresh() for coordinator in coordinators.values())
     )
     entry.runtime_data = TesRuntimeData(kind=kind, coordinators=coordinators)
+    if kind is EntryKind.FLEET_TELEMETRY:
+        _start_telemetry(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
+def _start_telemetry(hass: HomeAssistant, entry: TesConfigEntry) -> None:
+    """Start the entry's Kafka consumer; it runs until the entry unloads."""
+    consumer = TelemetryConsumer(consumer_config(entry.data), timing=telemetry_config.TIMING)
+    hub = TelemetryHub(hass, consumer)
+    entry.runtime_data.extras["hub"] = hub
+    entry.runtime_data.extras["task"] = entry.async_create_background_task(
+        hass, hub.consumer.run(hub.apply), f"{DOMAIN} fleet telemetry {entry.title}"
+    )
+
+
 async def async_unload_entry(hass: HomeAssistant, entry: TesConfigEntry) -> bool:
-    """Unload a config entry."""
+    """Unload a config entry (a Kafka consumer is stopped cleanly, committing what it applied)."""
+    if (hub := entry.runtime_data.extras.get("hub")) is not None:
+        await hub.consumer.stop()
+        await entry.runtime_data.extras["task"]
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

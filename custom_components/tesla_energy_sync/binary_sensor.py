@@ -11,9 +11,12 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import EntryKind
 from .descriptions import TesBinarySensorEntityDescription
 from .descriptions.amber import AMBER_BINARY_SENSORS
+from .descriptions.telemetry import VEHICLE_BINARY_SENSORS
 from .descriptions.wall_connector import WALL_CONNECTOR_BINARY_SENSORS
 from .entity import TesEntity, entities_for
 from .models import TesConfigEntry
+from .telemetry_entity import setup_telemetry_platform
+from .telemetry_platforms import VehicleBinarySensor
 
 PARALLEL_UPDATES = 0
 
@@ -29,6 +32,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the binary sensors the entry's source provides."""
+    if entry.runtime_data.kind is EntryKind.FLEET_TELEMETRY:
+        setup_telemetry_platform(
+            entry, "binary_sensor", VEHICLE_BINARY_SENSORS, VehicleBinarySensor, async_add_entities
+        )
+        return
     async_add_entities(entities_for(entry, BINARY_SENSORS, TesBinarySensor))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -13,7 +14,13 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_ACCESS_TOKEN, CONF_API_TOKEN, CONF_HOST
+from homeassistant.const import (
+    CONF_ACCESS_TOKEN,
+    CONF_API_TOKEN,
+    CONF_HOST,
+    CONF_PASSWORD,
+    CONF_USERNAME,
+)
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -35,6 +42,8 @@ from .clients.amber import DEFAULT_AMBER_BASE_URL, AmberClient
 from .clients.amber_models import Site, SiteStatus
 from .clients.comed import DEFAULT_COMED_BASE_URL, ComEdClient
 from .clients.errors import AuthenticationError, ClientConnectionError, ClientError
+from .clients.fleet_telemetry.config import OffsetReset, SaslMechanism, SecurityProtocol
+from .clients.fleet_telemetry.consumer import check_connection
 from .clients.tesla_energy import DEFAULT_TESLA_BASE_URL, TeslaEnergyClient
 from .clients.tesla_energy_models import EnergySite
 from .clients.wall_connector import WallConnectorClient
@@ -43,19 +52,35 @@ from .const import (
     COMED_UNIQUE_ID,
     CONF_ADVANCED,
     CONF_BASE_URL,
+    CONF_BOOTSTRAP_SERVERS,
     CONF_ENERGY_SITE_ID,
+    CONF_GROUP_ID,
     CONF_KIND,
+    CONF_OFFSET_RESET,
+    CONF_SASL_MECHANISM,
+    CONF_SECURITY_PROTOCOL,
     CONF_SERIAL,
     CONF_SITE_ID,
     CONF_TARIFF_ENTRY,
+    CONF_TOPIC_PREFIX,
+    CONF_VINS,
     CONF_VITALS_CONNECTED_S,
     CONF_VITALS_IDLE_S,
     CURRENCY_BY_KIND,
+    DEFAULT_GROUP_ID,
+    DEFAULT_TOPIC_PREFIX,
     DEFAULT_VITALS_CONNECTED_S,
     DEFAULT_VITALS_IDLE_S,
     DOMAIN,
     LOGGER,
     EntryKind,
+)
+from .telemetry_config import (
+    CONF_SSL_CAFILE,
+    CONF_SSL_CERTFILE,
+    CONF_SSL_KEYFILE,
+    consumer_config,
+    parse_vins,
 )
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -107,6 +132,7 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
                 EntryKind.COMED,
                 EntryKind.WALL_CONNECTOR,
                 EntryKind.TOU_SYNC,
+                EntryKind.FLEET_TELEMETRY,
             ],
         )
 
@@ -492,6 +518,62 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders={"title": entry.title},
             errors=errors,
         )
+
+    # Fleet Telemetry (Kafka)
+
+    async def async_step_fleet_telemetry(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask how to reach the Kafka cluster the Fleet Telemetry server writes to."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {
+                CONF_KIND: EntryKind.FLEET_TELEMETRY,
+                **user_input,
+                CONF_VINS: parse_vins(user_input.get(CONF_VINS, "")),
+            }
+            await self.async_set_unique_id(
+                f"{data[CONF_BOOTSTRAP_SERVERS]}|{data[CONF_TOPIC_PREFIX]}"
+            )
+            self._abort_if_unique_id_configured()
+            try:
+                await check_connection(consumer_config(data))
+            except ClientConnectionError:
+                errors["base"] = "cannot_connect"
+            else:
+                return self.async_create_entry(
+                    title=f"Fleet Telemetry {data[CONF_TOPIC_PREFIX]}", data=data
+                )
+        text = TextSelector()
+        schema = {
+            probatio.Required(CONF_BOOTSTRAP_SERVERS): text,
+            probatio.Required(CONF_TOPIC_PREFIX, default=DEFAULT_TOPIC_PREFIX): text,
+            probatio.Required(CONF_GROUP_ID, default=DEFAULT_GROUP_ID): text,
+            probatio.Required(CONF_OFFSET_RESET, default=OffsetReset.LATEST): _choice(OffsetReset),
+            probatio.Optional(CONF_VINS, default=""): text,
+            probatio.Required(CONF_SECURITY_PROTOCOL, default=SecurityProtocol.PLAINTEXT): _choice(
+                SecurityProtocol
+            ),
+            probatio.Optional(CONF_SASL_MECHANISM, default=SaslMechanism.PLAIN): _choice(
+                SaslMechanism
+            ),
+            probatio.Optional(CONF_USERNAME, default=""): text,
+            probatio.Optional(CONF_PASSWORD, default=""): _PASSWORD,
+            probatio.Optional(CONF_SSL_CAFILE, default=""): text,
+            probatio.Optional(CONF_SSL_CERTFILE, default=""): text,
+            probatio.Optional(CONF_SSL_KEYFILE, default=""): text,
+        }
+        return self.async_show_form(
+            step_id="fleet_telemetry",
+            data_schema=self.add_suggested_values_to_schema(
+                probatio.Schema(schema), user_input or {}
+            ),
+            errors=errors,
+        )
+
+
+def _choice(values: type[StrEnum]) -> SelectSelector:
+    return SelectSelector(SelectSelectorConfig(options=[str(value) for value in values]))
 
 
 def _interval(minimum: int, maximum: int) -> NumberSelector:

@@ -26,6 +26,7 @@ class EntryKind(StrEnum):
     COMED = "comed"
     WALL_CONNECTOR = "wall_connector"
     TOU_SYNC = "tou_sync"
+    FLEET_TELEMETRY = "fleet_telemetry"
 
 
 COMED_UNIQUE_ID: Final = "comed_hourly_pricing"
@@ -110,3 +111,15 @@ TOU_RESULTS: Final = (
     "read_back_mismatch",
     "rate_limited",
 )
+
+# Fleet Telemetry over Kafka.
+CONF_BOOTSTRAP_SERVERS: Final = "bootstrap_servers"
+CONF_TOPIC_PREFIX: Final = "topic_prefix"
+CONF_GROUP_ID: Final = "group_id"
+CONF_OFFSET_RESET: Final = "auto_offset_reset"
+CONF_VINS: Final = "vins"
+CONF_SECURITY_PROTOCOL: Final = "security_protocol"
+CONF_SASL_MECHANISM: Final = "sasl_mechanism"
+DEFAULT_GROUP_ID: Final = "home-assistant-tesla-energy-sync"
+DEFAULT_TOPIC_PREFIX: Final = "tesla"
+EVENT_VEHICLE_ALERT: Final = f"{DOMAIN}_vehicle_alert"

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_ACCESS_TOKEN, CONF_API_TOKEN, CONF_HOST
+from homeassistant.const import (
+    CONF_ACCESS_TOKEN,
+    CONF_API_TOKEN,
+    CONF_HOST,
+    CONF_PASSWORD,
+    CONF_USERNAME,
+)
 from homeassistant.core import HomeAssistant
 
 from .models import TesConfigEntry
@@ -22,6 +28,11 @@ TO_REDACT = {
     "wifi_ssid",
     "wifi_mac",
     "wifi_infra_ip",
+    CONF_PASSWORD,
+    CONF_USERNAME,
+    "vin",
+    "vins",
+    "fields",
 }
 
 
@@ -37,6 +48,9 @@ async def async_get_config_entry_diagnostics(
                 name: coordinator.diagnostics()
                 for name, coordinator in entry.runtime_data.coordinators.items()
             },
+            "telemetry": hub.diagnostics()
+            if (hub := entry.runtime_data.extras.get("hub"))
+            else None,
         },
         TO_REDACT,
     )

@@ -15,10 +15,13 @@ from .coordinator.base import TesCoordinator
 from .descriptions import TesSensorEntityDescription
 from .descriptions.amber import AMBER_SENSORS
 from .descriptions.comed import COMED_SENSORS
+from .descriptions.telemetry import VEHICLE_SENSORS
 from .descriptions.tou_sync import TOU_SYNC_SENSORS
 from .descriptions.wall_connector import WALL_CONNECTOR_SENSORS
 from .entity import TesEntity, entities_for
 from .models import TesConfigEntry
+from .telemetry_entity import setup_telemetry_platform
+from .telemetry_platforms import VehicleSensor
 
 PARALLEL_UPDATES = 0
 
@@ -36,6 +39,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the sensors the entry's source provides."""
+    if entry.runtime_data.kind is EntryKind.FLEET_TELEMETRY:
+        setup_telemetry_platform(
+            entry, "sensor", VEHICLE_SENSORS, VehicleSensor, async_add_entities
+        )
+        return
     async_add_entities(entities_for(entry, SENSORS, TesSensor))
 
 

@@ -153,7 +153,7 @@ def scenarios(draw: st.DrawFn, *, feed_in: bool | None = None) -> Scenario:
     now, tz = draw(moments())
     minutes = draw(st.sampled_from([5, 30]))
     # A seeded generator for the bulk detail (5-min jitter, lost parts); hypothesis draws the rest.
-    rnd = random.Random(draw(st.integers(0, 2**32)))  # noqa: S311 - test data, not secrets
+    rnd = random.Random(draw(st.integers(0, 2**32)))
     cents: dict[tuple[ChannelType, dt.datetime], float] = {}
     general = build_channel(GENERAL, now, minutes, draw(channel_plan()), rnd, cents)
     with_feed_in = draw(st.booleans()) if feed_in is None else feed_in
@@ -395,7 +395,7 @@ def test_stale_prices_always_abort(scenario: Scenario, late: int, stale_sell: bo
     if stale_sell and scenario.feed_in is not None:
         # Fresh general prices re-based on the later clock; only the feed-in is old.
         flat = ([20.0] * PROFILE, frozenset[int](), frozenset[int]())
-        rnd = random.Random(late)  # noqa: S311 - test data, not secrets
+        rnd = random.Random(late)
         general = build_channel(GENERAL, later, scenario.minutes, flat, rnd, {})
     else:
         general = scenario.general

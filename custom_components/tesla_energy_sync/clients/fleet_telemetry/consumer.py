@@ -18,6 +18,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
+from ..errors import ClientConnectionError
 from .config import ConsumerConfig, Timing, kafka_options
 from .decode import decode_record
 from .models import Decoded, DecodeError, VehicleData
@@ -238,3 +239,26 @@ class TelemetryConsumer:
                 decoded.append(item)
             offsets[partition] = records[-1].offset + 1
         return decoded, offsets
+
+
+async def check_connection(config: ConsumerConfig, wait: float = 10.0) -> set[str]:
+    """Connect once and return which of the config's topics the broker lacks.
+
+    Raises ClientConnectionError when the broker cannot be reached (or refuses the
+    credentials, which Kafka reports the same way) within `wait` seconds.
+    """
+    timing = Timing(request_timeout=wait)
+    options = kafka_options(config, timing)
+    options.pop("group_id")  # a probe must not join (and rebalance) the real group
+    kafka = AIOKafkaConsumer(**options)
+    try:
+        async with asyncio.timeout(wait):
+            await kafka.start()
+            present = await kafka.topics()
+    except _BROKER_ERRORS as err:
+        raise ClientConnectionError(
+            f"cannot reach Kafka at {config.bootstrap_servers}: {err}"
+        ) from err
+    finally:
+        await _close(kafka)
+    return set(config.topics) - set(present)

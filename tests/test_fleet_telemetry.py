@@ -1,0 +1,391 @@
+"""Fleet Telemetry end to end: real Kafka (Tansu) → consumer → hub → vehicle entities."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Generator
+from datetime import timedelta
+import itertools
+import random
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.tesla_energy_sync.clients.fleet_telemetry.config import Timing
+from custom_components.tesla_energy_sync.clients.fleet_telemetry.models import (
+    ConnectivityStatus,
+    RecordType,
+)
+from custom_components.tesla_energy_sync.const import (
+    CONF_BOOTSTRAP_SERVERS,
+    CONF_GROUP_ID,
+    CONF_KIND,
+    CONF_OFFSET_RESET,
+    CONF_TOPIC_PREFIX,
+    CONF_VINS,
+    DOMAIN,
+    EVENT_VEHICLE_ALERT,
+    EntryKind,
+)
+from simulators.fleet_telemetry import (
+    START_TIME,
+    FleetProducer,
+    encode_payload,
+    expected_state,
+    trip_samples,
+)
+from simulators.kafka_broker import TansuBroker
+
+from .helpers import entity_id
+
+PREFIX = "ha"
+VIN = "5YJ3SIM0000000001"
+OTHER_VIN = "5YJYSIM0000000002"
+FAST = Timing(
+    backoff_initial=0.1,
+    backoff_max=0.5,
+    poll_timeout=0.2,
+    probe_interval=0.3,
+    probe_timeout=1.0,
+    request_timeout=3.0,
+    session_timeout=1.0,
+    heartbeat_interval=0.3,
+)
+_groups = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def fast_consumer() -> Generator[None]:
+    """Tansu answers a group join after half the session timeout: keep it short in tests."""
+    with patch("custom_components.tesla_energy_sync.telemetry_config.TIMING", FAST):
+        yield
+
+
+@pytest.fixture
+async def broker(socket_enabled: None) -> AsyncIterator[TansuBroker]:
+    """A real Kafka-compatible broker on loopback with the four topics."""
+    tansu = TansuBroker()
+    await tansu.start()
+    await tansu.create_topics([kind.topic(PREFIX) for kind in RecordType])
+    yield tansu
+    tansu.stop()
+
+
+@pytest.fixture
+async def producer(broker: TansuBroker) -> AsyncIterator[FleetProducer]:
+    """The fleet-telemetry producer simulator, for two vehicles."""
+    fleet = FleetProducer(broker.bootstrap, PREFIX, [VIN, OTHER_VIN])
+    await fleet.start()
+    yield fleet
+    await fleet.stop()
+
+
+@pytest.fixture
+def telemetry_entry(broker: TansuBroker) -> MockConfigEntry:
+    """A Fleet Telemetry entry reading the broker from the start, in a fresh group."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Fleet Telemetry {PREFIX}",
+        unique_id=f"{broker.bootstrap}|{PREFIX}",
+        data={
+            CONF_KIND: EntryKind.FLEET_TELEMETRY,
+            CONF_BOOTSTRAP_SERVERS: broker.bootstrap,
+            CONF_TOPIC_PREFIX: PREFIX,
+            CONF_GROUP_ID: f"ha-test-{next(_groups)}",
+            CONF_OFFSET_RESET: "earliest",
+            CONF_VINS: [],
+        },
+    )
+
+
+async def _until(hass: HomeAssistant, condition: Callable[[], bool]) -> None:
+    """Let the real consumer work (10 s at most) until condition holds."""
+    async with asyncio.timeout(10):
+        while not condition():
+            await asyncio.sleep(0.05)
+            await hass.async_block_till_done()
+
+
+def _state(hass: HomeAssistant, platform: str, vin: str, key: str) -> Any:
+    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{vin}_{key}")
+    return hass.states.get(found) if found else None
+
+
+async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    hub = entry.runtime_data.extras["hub"]
+    await _until(hass, lambda: hub.connected)
+
+
+async def test_a_drive_home(
+    hass: HomeAssistant, telemetry_entry: MockConfigEntry, producer: FleetProducer
+) -> None:
+    """A car drives home and charges: its device, tracker, sensors, zone and alerts follow."""
+    plan = producer.plan(VIN)
+    home = expected_state(plan)["Location"]
+    hass.config.latitude, hass.config.longitude = home
+    assert await async_setup_component(
+        hass,
+        "zone",
+        {"zone": {"name": "Home", "latitude": home[0], "longitude": home[1], "radius": 150}},
+    )
+    await _setup(hass, telemetry_entry)
+    alerts: list[Event] = []
+    hass.bus.async_listen(EVENT_VEHICLE_ALERT, alerts.append)
+
+    await producer.send_drive(VIN)
+    await _until(
+        hass,
+        lambda: (
+            (s := _state(hass, "sensor", VIN, "shift_state")) is not None
+            and s.state == "p"
+            and (b := _state(hass, "binary_sensor", VIN, "online")) is not None
+            and b.state == "off"
+        ),
+    )
+
+    expected = expected_state(plan)
+    tracker = _state(hass, "device_tracker", VIN, "location")
+    assert (tracker.attributes["latitude"], tracker.attributes["longitude"]) == expected["Location"]
+    assert tracker.state == "home"
+    assert tracker.attributes["heading"] == pytest.approx(expected["GpsHeading"])
+    assert float(_state(hass, "sensor", VIN, "battery_level").state) == pytest.approx(
+        expected["BatteryLevel"]
+    )
+    # Sent in miles; this Home Assistant is metric, so it shows kilometres.
+    assert float(_state(hass, "sensor", VIN, "odometer").state) == pytest.approx(
+        expected["Odometer"] * 1.609344, abs=0.01
+    )
+    assert _state(hass, "sensor", VIN, "charging_state").state == "stopped"
+    assert _state(hass, "binary_sensor", VIN, "locked").state == "off"  # locked
+    assert _state(hass, "binary_sensor", VIN, "driving").state == "off"
+    assert alerts
+    assert all(event.data["vin"] == VIN for event in alerts)
+    hub = telemetry_entry.runtime_data.extras["hub"]
+    assert hub.consumer.records > 0
+    assert _state(hass, "sensor", OTHER_VIN, "shift_state") is None  # not heard from
+
+
+async def test_zone_entry_fires_an_automation(
+    hass: HomeAssistant, telemetry_entry: MockConfigEntry, producer: FleetProducer
+) -> None:
+    """Turning into the home zone triggers a zone automation once."""
+    plan = producer.plan(VIN)
+    home = expected_state(plan)["Location"]
+    assert await async_setup_component(
+        hass,
+        "zone",
+        {"zone": {"name": "Garage", "latitude": home[0], "longitude": home[1], "radius": 150}},
+    )
+    await _setup(hass, telemetry_entry)
+    # The tracker exists after the first record; the automation is set up on it then.
+    await producer.send_connectivity(VIN, ConnectivityStatus.CONNECTED, START_TIME)
+    fields = trip_samples(plan)
+    start = START_TIME
+    await producer.send_vehicle_data(VIN, start, fields[0])
+    await _until(hass, lambda: _state(hass, "device_tracker", VIN, "location") is not None)
+    tracker = entity_id(hass, "device_tracker", f"{VIN}_location")
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "trigger": {
+                    "platform": "zone",
+                    "entity_id": tracker,
+                    "zone": "zone.garage",
+                    "event": "enter",
+                },
+                "action": {"event": "garage_door_open"},
+            }
+        },
+    )
+    opened: list[Event] = []
+    hass.bus.async_listen("garage_door_open", opened.append)
+
+    for index, sample in enumerate(fields[1:], start=1):
+        await producer.send_vehicle_data(VIN, start + timedelta(seconds=index), sample)
+    await _until(hass, lambda: _state(hass, "device_tracker", VIN, "location").state == "Garage")
+    await hass.async_block_till_done()
+    assert len(opened) == 1
+
+
+async def test_old_and_duplicate_records_change_nothing(
+    hass: HomeAssistant, telemetry_entry: MockConfigEntry, producer: FleetProducer
+) -> None:
+    """Per field the newest created_at wins; late or repeated records are ignored."""
+
+    await _setup(hass, telemetry_entry)
+    hub = telemetry_entry.runtime_data.extras["hub"]
+    await producer.send_vehicle_data(VIN, START_TIME + timedelta(minutes=5), {"BatteryLevel": 70.0})
+    await _until(
+        hass,
+        lambda: (
+            (s := _state(hass, "sensor", VIN, "battery_level")) is not None and s.state == "70.0"
+        ),
+    )
+    await producer.send_vehicle_data(VIN, START_TIME, {"BatteryLevel": 20.0})  # older
+    await producer.send_vehicle_data(VIN, START_TIME + timedelta(minutes=5), {"BatteryLevel": 70.0})
+    await _until(hass, lambda: hub.stale >= 1 and hub.consumer.records >= 3)
+    assert _state(hass, "sensor", VIN, "battery_level").state == "70.0"
+
+
+async def test_garbage_on_the_topics_is_counted_and_skipped(
+    hass: HomeAssistant, telemetry_entry: MockConfigEntry, producer: FleetProducer
+) -> None:
+    """10,000 random byte strings and truncated records: counted, skipped, no crash."""
+
+    await _setup(hass, telemetry_entry)
+    hub = telemetry_entry.runtime_data.extras["hub"]
+    rng = random.Random(7)
+    good = encode_payload(VIN, START_TIME, {"BatteryLevel": 55.0})
+    junk = [
+        good[: rng.randrange(1, len(good))]  # truncated
+        if index % 10 == 0
+        else rng.randbytes(rng.randrange(1, 64))
+        for index in range(10_000)
+    ]
+    for start in range(0, len(junk), 1000):
+        await asyncio.gather(
+            *(
+                producer.send_record(RecordType.VEHICLE_DATA, VIN, value)
+                for value in junk[start : start + 1000]
+            )
+        )
+    await producer.send_vehicle_data(VIN, START_TIME + timedelta(minutes=1), {"BatteryLevel": 56.0})
+    await _until(
+        hass,
+        lambda: (
+            (s := _state(hass, "sensor", VIN, "battery_level")) is not None and s.state == "56.0"
+        ),
+    )
+    assert hub.consumer.malformed >= 9_000  # a few random strings happen to decode
+    assert telemetry_entry.state is ConfigEntryState.LOADED
+
+
+async def test_two_vehicles_and_a_reload_resumes(
+    hass: HomeAssistant, telemetry_entry: MockConfigEntry, producer: FleetProducer
+) -> None:
+    """Two cars at once; a reload resumes at the committed offset with states restored."""
+    await _setup(hass, telemetry_entry)
+    await producer.send_drive()
+    await _until(
+        hass,
+        lambda: all(
+            (s := _state(hass, "sensor", vin, "shift_state")) is not None and s.state == "p"
+            for vin in (VIN, OTHER_VIN)
+        ),
+    )
+    first = telemetry_entry.runtime_data.extras["hub"].consumer
+    # Everything produced so far is applied (and so committed) before the reload.
+    await _until(hass, lambda: first.records >= sum(producer.sent.values()))
+    applied = first.records
+    battery = _state(hass, "sensor", VIN, "battery_level").state
+
+    assert await hass.config_entries.async_unload(telemetry_entry.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_setup(telemetry_entry.entry_id)
+    await hass.async_block_till_done()
+    # Restored before any record: the entities came back from the registry.
+    assert _state(hass, "sensor", VIN, "battery_level").state in {battery, STATE_UNAVAILABLE}
+    hub = telemetry_entry.runtime_data.extras["hub"]
+    await _until(hass, lambda: hub.connected)
+    assert _state(hass, "sensor", VIN, "battery_level").state == battery
+
+    await producer.send_vehicle_data(VIN, START_TIME + timedelta(hours=1), {"BatteryLevel": 99.0})
+    await _until(hass, lambda: _state(hass, "sensor", VIN, "battery_level").state == "99.0")
+    assert hub.consumer.records == 1  # nothing before the committed offset was read again
+    assert applied > 1
+
+
+async def test_broker_outage_makes_entities_unavailable(
+    hass: HomeAssistant,
+    telemetry_entry: MockConfigEntry,
+    producer: FleetProducer,
+    broker: TansuBroker,
+) -> None:
+    """A frozen broker: unavailable; thawed: back by itself, nothing lost."""
+
+    await _setup(hass, telemetry_entry)
+    await producer.send_vehicle_data(VIN, START_TIME, {"BatteryLevel": 40.0})
+    await _until(
+        hass,
+        lambda: (
+            (s := _state(hass, "sensor", VIN, "battery_level")) is not None and s.state == "40.0"
+        ),
+    )
+    broker.pause()
+    try:
+        await _until(
+            hass, lambda: _state(hass, "sensor", VIN, "battery_level").state == STATE_UNAVAILABLE
+        )
+    finally:
+        broker.resume()
+    await producer.send_vehicle_data(VIN, START_TIME + timedelta(minutes=1), {"BatteryLevel": 41.0})
+    await _until(hass, lambda: _state(hass, "sensor", VIN, "battery_level").state == "41.0")
+
+
+async def test_config_flow(hass: HomeAssistant, broker: TansuBroker) -> None:
+    """Brokers and prefix are checked by connecting; VINs are normalised; one entry each."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": EntryKind.FLEET_TELEMETRY}
+    )
+    assert result["step_id"] == "fleet_telemetry"
+    user_input = {
+        CONF_BOOTSTRAP_SERVERS: "127.0.0.1:1",
+        CONF_TOPIC_PREFIX: PREFIX,
+        CONF_GROUP_ID: "ha",
+        CONF_OFFSET_RESET: "latest",
+        CONF_VINS: "5yj3sim0000000001, 5YJYSIM0000000002",
+        "security_protocol": "PLAINTEXT",
+    }
+    with patch("custom_components.tesla_energy_sync.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+        assert result["errors"] == {"base": "cannot_connect"}
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {**user_input, CONF_BOOTSTRAP_SERVERS: broker.bootstrap}
+        )
+        assert result["type"] == "create_entry"
+        assert result["data"][CONF_VINS] == [VIN, OTHER_VIN]
+        assert result["result"].unique_id == f"{broker.bootstrap}|{PREFIX}"
+
+        again = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+        again = await hass.config_entries.flow.async_configure(
+            again["flow_id"], {"next_step_id": EntryKind.FLEET_TELEMETRY}
+        )
+        again = await hass.config_entries.flow.async_configure(
+            again["flow_id"], {**user_input, CONF_BOOTSTRAP_SERVERS: broker.bootstrap}
+        )
+    assert again["reason"] == "already_configured"
+
+
+async def test_diagnostics_redact_vins_and_locations(
+    hass: HomeAssistant,
+    hass_client: Any,
+    telemetry_entry: MockConfigEntry,
+    producer: FleetProducer,
+) -> None:
+    """Counters are shown; VINs and what the cars sent (locations among it) are not."""
+    from pytest_homeassistant_custom_component.components.diagnostics import (
+        get_diagnostics_for_config_entry,
+    )
+
+    await _setup(hass, telemetry_entry)
+    await producer.send_drive(VIN)
+    hub = telemetry_entry.runtime_data.extras["hub"]
+    await _until(hass, lambda: hub.consumer.records >= sum(producer.sent.values()))
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, telemetry_entry)
+    assert VIN not in str(diagnostics)
+    assert str(expected_state(producer.plan(VIN))["Location"][0]) not in str(diagnostics)
+    assert diagnostics["telemetry"]["records"] == hub.consumer.records
+    assert diagnostics["telemetry"]["connected"] is True
