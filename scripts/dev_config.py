@@ -57,8 +57,25 @@ def _entry(kind: str, title: str, unique_id: str, data: dict[str, Any]) -> dict[
     return entry.as_dict()
 
 
+def _garage_zone(config: Path) -> None:
+    """Write a zone at the first simulated car's destination, so it is seen driving home."""
+    # Imported here: only the dev seed needs the simulators package.
+    from simulators.fleet_telemetry import DEFAULT_VINS, expected_state, plan_trip
+
+    latitude, longitude = expected_state(plan_trip(DEFAULT_VINS[0]))["Location"]
+    (config / "dev_zones.yaml").write_text(
+        f"- name: Garage\n  latitude: {latitude}\n  longitude: {longitude}\n"
+        "  radius: 150\n  icon: mdi:garage\n"
+    )
+
+
 def seed(
-    config: Path, amber_url: str, comed_url: str, wall_connector_host: str, tesla_url: str
+    config: Path,
+    amber_url: str,
+    comed_url: str,
+    wall_connector_host: str,
+    tesla_url: str,
+    kafka: str,
 ) -> None:
     """Write our entries into config/.storage, replacing earlier seeded ones."""
     storage = config / ".storage"
@@ -123,7 +140,24 @@ def seed(
             "energy_site_id": tesla_site,
         },
     )
-    seeded = (amber, comed, wall_connector, tou_sync)
+    bootstrap = os.environ.get("TES_KAFKA_BOOTSTRAP", kafka)
+    prefix = os.environ.get("TES_TELEMETRY_PREFIX", "tesla_telemetry")
+    fleet = _entry(
+        "fleet_telemetry",
+        f"Fleet Telemetry {prefix}",
+        f"{bootstrap}|{prefix}",
+        {
+            "bootstrap_servers": bootstrap,
+            "topic_prefix": prefix,
+            "group_id": "home-assistant-tesla-energy-sync",
+            # The in-memory broker starts empty with each run: read it from the start.
+            "auto_offset_reset": "earliest",
+            "vins": [],
+            "security_protocol": "PLAINTEXT",
+        },
+    )
+    seeded = (amber, comed, wall_connector, tou_sync, fleet)
+    _garage_zone(config)
     ours = {e["unique_id"] for e in seeded}
     kept = [
         e
@@ -164,11 +198,19 @@ def main() -> int:
     seed_parser.add_argument("--comed-url", required=True)
     seed_parser.add_argument("--wall-connector-host", required=True)
     seed_parser.add_argument("--tesla-url", required=True)
+    seed_parser.add_argument("--kafka", required=True)
     args = parser.parse_args()
     if args.command == "requirements":
         sys.stdout.write("\n".join(requirements()) + "\n")
     else:
-        seed(args.config, args.amber_url, args.comed_url, args.wall_connector_host, args.tesla_url)
+        seed(
+            args.config,
+            args.amber_url,
+            args.comed_url,
+            args.wall_connector_host,
+            args.tesla_url,
+            args.kafka,
+        )
     return 0
 
 
