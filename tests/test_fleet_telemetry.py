@@ -389,3 +389,34 @@ async def test_diagnostics_redact_vins_and_locations(
     assert str(expected_state(producer.plan(VIN))["Location"][0]) not in str(diagnostics)
     assert diagnostics["telemetry"]["records"] == hub.consumer.records
     assert diagnostics["telemetry"]["connected"] is True
+
+
+async def test_a_burst_writes_each_entity_once(
+    hass: HomeAssistant, telemetry_entry: MockConfigEntry, producer: FleetProducer
+) -> None:
+    """Fifty records for one car in one batch: the battery sensor's state is written once."""
+    await _setup(hass, telemetry_entry)
+    hub = telemetry_entry.runtime_data.extras["hub"]
+    await producer.send_vehicle_data(VIN, START_TIME, {"BatteryLevel": 10.0})
+    await _until(hass, lambda: _state(hass, "sensor", VIN, "battery_level") is not None)
+    battery = entity_id(hass, "sensor", f"{VIN}_battery_level")
+    writes: list[Event] = []
+    hass.bus.async_listen(
+        "state_changed",
+        lambda event: writes.append(event) if event.data["entity_id"] == battery else None,
+    )
+    # Hand the hub one burst directly as the consumer would: one batch, fifty records.
+    from custom_components.tesla_energy_sync.clients.fleet_telemetry.decode import decode_record
+
+    burst = [
+        decode_record(
+            RecordType.VEHICLE_DATA.topic(PREFIX),
+            encode_payload(VIN, START_TIME + timedelta(seconds=i), {"BatteryLevel": 10.0 + i}),
+            VIN.encode(),
+        )
+        for i in range(1, 51)
+    ]
+    hub.apply(burst)
+    await hass.async_block_till_done()
+    assert len(writes) == 1
+    assert writes[0].data["new_state"].state == "60.0"
