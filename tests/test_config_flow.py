@@ -45,6 +45,7 @@ async def _pick(hass: HomeAssistant, kind: EntryKind) -> Any:
         "wall_connector",
         "tou_sync",
         "fleet_telemetry",
+        "powerwall",
     ]
     return await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": kind})
 

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from homeassistant.const import CONF_ACCESS_TOKEN, CONF_API_TOKEN, CONF_HOST, Platform
+from homeassistant.const import (
+    CONF_ACCESS_TOKEN,
+    CONF_API_TOKEN,
+    CONF_HOST,
+    CONF_PASSWORD,
+    Platform,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
@@ -17,12 +25,23 @@ from .clients.amber import DEFAULT_AMBER_BASE_URL, AmberClient
 from .clients.comed import DEFAULT_COMED_BASE_URL, ComEdClient
 from .clients.errors import ClientError
 from .clients.fleet_telemetry.consumer import TelemetryConsumer
+from .clients.powerwall import PowerwallCredentials, PowerwallGateway, PowerwallMode
 from .clients.tesla_energy import DEFAULT_TESLA_BASE_URL, TeslaEnergyClient
 from .clients.wall_connector import WallConnectorClient
-from .const import CONF_BASE_URL, CONF_KIND, DOMAIN, WALL_CONNECTOR_TIMEOUT, EntryKind
+from .const import (
+    CONF_BASE_URL,
+    CONF_EMAIL,
+    CONF_KIND,
+    CONF_POWERWALL_MODE,
+    DOMAIN,
+    POWERWALL_DEFAULT_EMAIL,
+    WALL_CONNECTOR_TIMEOUT,
+    EntryKind,
+)
 from .coordinator.amber import AmberCoordinator
 from .coordinator.base import TesCoordinator
 from .coordinator.comed import ComEdCoordinator
+from .coordinator.powerwall import PowerwallCoordinator, powerwall_poll_interval
 from .coordinator.telemetry import TelemetryHub
 from .coordinator.tou_sync import TouSyncCoordinator
 from .coordinator.wall_connector import (
@@ -100,12 +119,47 @@ async def _fleet_telemetry(
     return {}
 
 
+def powerwall_gateway(
+    hass: HomeAssistant, data: Mapping[str, Any], storage_dir: Path, poll_s: float
+) -> PowerwallGateway:
+    """Return the gateway object for an entry's (or a flow's) data; nothing is contacted yet."""
+    return PowerwallGateway(
+        hass.async_add_executor_job,
+        data[CONF_HOST],
+        PowerwallCredentials(
+            mode=PowerwallMode(data[CONF_POWERWALL_MODE]),
+            password=data[CONF_PASSWORD],
+            email=data.get(CONF_EMAIL) or POWERWALL_DEFAULT_EMAIL,
+        ),
+        storage_dir,
+        # pypowerwall's per-endpoint cache must expire before the next poll.
+        pwcacheexpire=min(5.0, poll_s / 2),
+        timezone=str(hass.config.time_zone),
+    )
+
+
+def powerwall_storage(hass: HomeAssistant, name: str) -> Path:
+    """Return the directory that holds one gateway's login cookie (made in the executor)."""
+    return Path(hass.config.path(".storage", DOMAIN, "powerwall", name))
+
+
+async def _powerwall(hass: HomeAssistant, entry: TesConfigEntry) -> dict[str, TesCoordinator[Any]]:
+    gateway = powerwall_gateway(
+        hass,
+        entry.data,
+        powerwall_storage(hass, entry.entry_id),
+        powerwall_poll_interval(entry).total_seconds(),
+    )
+    return {"powerwall": PowerwallCoordinator(hass, entry, gateway)}
+
+
 SOURCES = {
     EntryKind.AMBER: _amber,
     EntryKind.COMED: _comed,
     EntryKind.WALL_CONNECTOR: _wall_connector,
     EntryKind.TOU_SYNC: _tou_sync,
     EntryKind.FLEET_TELEMETRY: _fleet_telemetry,
+    EntryKind.POWERWALL: _powerwall,
 }
 
 
@@ -114,9 +168,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: TesConfigEntry) -> bool:
     kind = EntryKind(entry.data[CONF_KIND])
     coordinators = await SOURCES[kind](hass, entry)
     # Concurrently: one slow endpoint (a charger can take seconds) must not hold the others.
-    await asyncio.gather(
-        *(coordinator.async_config_entry_first_refresh() for coordinator in coordinators.values())
-    )
+    try:
+        await asyncio.gather(
+            *(
+                coordinator.async_config_entry_first_refresh()
+                for coordinator in coordinators.values()
+            )
+        )
+    except Exception:
+        await _close(coordinators)
+        raise
     entry.runtime_data = TesRuntimeData(kind=kind, coordinators=coordinators)
     if kind is EntryKind.FLEET_TELEMETRY:
         _start_telemetry(hass, entry)
@@ -139,4 +200,14 @@ async def async_unload_entry(hass: HomeAssistant, entry: TesConfigEntry) -> bool
     if (hub := entry.runtime_data.extras.get("hub")) is not None:
         await hub.consumer.stop()
         await entry.runtime_data.extras["task"]
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await _close(entry.runtime_data.coordinators)
+    return unloaded
+
+
+async def _close(coordinators: Mapping[str, TesCoordinator[Any]]) -> None:
+    """Close what holds connections of its own (a Powerwall gateway's pypowerwall object)."""
+    for coordinator in coordinators.values():
+        if isinstance(coordinator, PowerwallCoordinator):
+            await coordinator.gateway.close()

@@ -11,6 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import EntryKind
 from .descriptions import TesBinarySensorEntityDescription
 from .descriptions.amber import AMBER_BINARY_SENSORS
+from .descriptions.powerwall import POWERWALL_BINARY_SENSORS
 from .descriptions.telemetry import VEHICLE_BINARY_SENSORS
 from .descriptions.wall_connector import WALL_CONNECTOR_BINARY_SENSORS
 from .entity import TesEntity, entities_for
@@ -23,6 +24,7 @@ PARALLEL_UPDATES = 0
 BINARY_SENSORS: dict[EntryKind, tuple[TesBinarySensorEntityDescription[Any, Any], ...]] = {
     EntryKind.AMBER: AMBER_BINARY_SENSORS,
     EntryKind.WALL_CONNECTOR: WALL_CONNECTOR_BINARY_SENSORS,
+    EntryKind.POWERWALL: POWERWALL_BINARY_SENSORS,
 }
 
 

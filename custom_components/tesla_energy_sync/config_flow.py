@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+import shutil
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -41,9 +42,16 @@ import probatio
 from .clients.amber import DEFAULT_AMBER_BASE_URL, AmberClient
 from .clients.amber_models import Site, SiteStatus
 from .clients.comed import DEFAULT_COMED_BASE_URL, ComEdClient
-from .clients.errors import AuthenticationError, ClientConnectionError, ClientError
+from .clients.errors import (
+    AuthenticationError,
+    ClientConnectionError,
+    ClientError,
+    ClientTimeoutError,
+    RateLimitError,
+)
 from .clients.fleet_telemetry.config import OffsetReset, SaslMechanism, SecurityProtocol
 from .clients.fleet_telemetry.consumer import check_connection
+from .clients.powerwall import PowerwallMode, PowerwallSnapshot
 from .clients.tesla_energy import DEFAULT_TESLA_BASE_URL, TeslaEnergyClient
 from .clients.tesla_energy_models import EnergySite
 from .clients.wall_connector import WallConnectorClient
@@ -53,10 +61,13 @@ from .const import (
     CONF_ADVANCED,
     CONF_BASE_URL,
     CONF_BOOTSTRAP_SERVERS,
+    CONF_EMAIL,
     CONF_ENERGY_SITE_ID,
     CONF_GROUP_ID,
     CONF_KIND,
     CONF_OFFSET_RESET,
+    CONF_POLL_INTERVAL,
+    CONF_POWERWALL_MODE,
     CONF_SASL_MECHANISM,
     CONF_SECURITY_PROTOCOL,
     CONF_SERIAL,
@@ -68,11 +79,14 @@ from .const import (
     CONF_VITALS_IDLE_S,
     CURRENCY_BY_KIND,
     DEFAULT_GROUP_ID,
+    DEFAULT_POWERWALL_POLL_S,
     DEFAULT_TOPIC_PREFIX,
     DEFAULT_VITALS_CONNECTED_S,
     DEFAULT_VITALS_IDLE_S,
     DOMAIN,
     LOGGER,
+    MAX_POWERWALL_POLL_S,
+    MIN_POWERWALL_POLL_S,
     EntryKind,
 )
 from .telemetry_config import (
@@ -133,6 +147,7 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
                 EntryKind.WALL_CONNECTOR,
                 EntryKind.TOU_SYNC,
                 EntryKind.FLEET_TELEMETRY,
+                EntryKind.POWERWALL,
             ],
         )
 
@@ -146,7 +161,7 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
         """Only chargers have options; tariff sources have nothing to tune."""
-        return bool(config_entry.data.get(CONF_KIND) == EntryKind.WALL_CONNECTOR)
+        return config_entry.data.get(CONF_KIND) in {EntryKind.WALL_CONNECTOR, EntryKind.POWERWALL}
 
     # Amber Electric
 
@@ -222,6 +237,8 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
         """Start reauthentication when a cloud API refuses the stored token."""
         if entry_data[CONF_KIND] == EntryKind.TOU_SYNC:
             return await self.async_step_tou_reauth()
+        if entry_data[CONF_KIND] == EntryKind.POWERWALL:
+            return await self.async_step_powerwall_reauth()
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
@@ -273,6 +290,8 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
             return await self.async_step_wall_connector(user_input)
         if entry.data[CONF_KIND] == EntryKind.TOU_SYNC:
             return await self._tou_update_step("reconfigure", user_input, with_url=True)
+        if entry.data[CONF_KIND] == EntryKind.POWERWALL:
+            return await self.async_step_powerwall(user_input)
         return await self._amber_update_step("reconfigure", user_input, with_url=True)
 
     # ComEd hourly pricing
@@ -519,6 +538,120 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
+    # Powerwall gateway (pypowerwall)
+
+    async def _powerwall_read(
+        self, data: Mapping[str, Any]
+    ) -> tuple[PowerwallSnapshot | None, str]:
+        """Log in and read the gateway once, or say why not (wrong password vs unreachable)."""
+        from . import powerwall_gateway, powerwall_storage
+
+        storage = powerwall_storage(self.hass, f"flow_{self.flow_id}")
+        gateway = powerwall_gateway(self.hass, data, storage, DEFAULT_POWERWALL_POLL_S)
+        try:
+            return await gateway.read(), ""
+        except AuthenticationError:
+            return None, "invalid_auth"
+        except RateLimitError:
+            return None, "rate_limited"
+        except ClientConnectionError, ClientTimeoutError:
+            return None, "cannot_connect"
+        except ClientError:
+            LOGGER.exception("Unexpected answer from the Powerwall gateway at %s", data[CONF_HOST])
+            return None, "unknown"
+        finally:
+            await gateway.close()
+            await self.hass.async_add_executor_job(shutil.rmtree, storage, True)
+
+    async def async_step_powerwall(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask how to reach the gateway (also used to reconfigure it)."""
+        reconfiguring = self.source == SOURCE_RECONFIGURE
+        current: Mapping[str, Any] = (
+            self._get_reconfigure_entry().data
+            if reconfiguring
+            else {CONF_POWERWALL_MODE: PowerwallMode.LOCAL}
+        )
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {
+                CONF_KIND: EntryKind.POWERWALL,
+                CONF_HOST: user_input[CONF_HOST].strip(),
+                CONF_POWERWALL_MODE: user_input[CONF_POWERWALL_MODE],
+                CONF_EMAIL: user_input.get(CONF_EMAIL, "").strip(),
+                CONF_PASSWORD: user_input[CONF_PASSWORD],
+            }
+            snapshot, error = await self._powerwall_read(data)
+            if snapshot is not None and snapshot.din is None:
+                error = "no_din"
+            if snapshot is None or snapshot.din is None:
+                errors["base"] = error
+            else:
+                await self.async_set_unique_id(snapshot.din)
+                if reconfiguring:
+                    self._abort_if_unique_id_mismatch(reason="wrong_gateway")
+                    return self.async_update_reload_and_abort(
+                        self._get_reconfigure_entry(), data_updates=data
+                    )
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=snapshot.site_name or f"Powerwall {snapshot.din}", data=data
+                )
+            current = data
+        schema = {
+            probatio.Required(CONF_HOST, default=current.get(CONF_HOST, "")): TextSelector(),
+            probatio.Required(
+                CONF_POWERWALL_MODE, default=current[CONF_POWERWALL_MODE]
+            ): SelectSelector(
+                SelectSelectorConfig(
+                    options=[str(mode) for mode in PowerwallMode],
+                    translation_key=CONF_POWERWALL_MODE,
+                )
+            ),
+            probatio.Optional(CONF_EMAIL, default=current.get(CONF_EMAIL, "")): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.EMAIL)
+            ),
+            probatio.Required(CONF_PASSWORD): _PASSWORD,
+        }
+        return self.async_show_form(
+            step_id="reconfigure" if reconfiguring else "powerwall",
+            data_schema=probatio.Schema(schema),
+            errors=errors,
+        )
+
+    async def async_step_powerwall_reauth(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the password (and email) again after the gateway refused them."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {
+                **entry.data,
+                CONF_EMAIL: user_input.get(CONF_EMAIL, "").strip(),
+                CONF_PASSWORD: user_input[CONF_PASSWORD],
+            }
+            snapshot, error = await self._powerwall_read(data)
+            if snapshot is None:
+                errors["base"] = error
+            elif snapshot.din != entry.unique_id:
+                errors["base"] = "wrong_gateway"
+            else:
+                return self.async_update_reload_and_abort(entry, data=data)
+        schema = {
+            probatio.Optional(CONF_EMAIL, default=entry.data.get(CONF_EMAIL, "")): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.EMAIL)
+            ),
+            probatio.Required(CONF_PASSWORD): _PASSWORD,
+        }
+        return self.async_show_form(
+            step_id="powerwall_reauth",
+            data_schema=probatio.Schema(schema),
+            description_placeholders={"title": entry.title},
+            errors=errors,
+        )
+
     # Fleet Telemetry (Kafka)
 
     async def async_step_fleet_telemetry(
@@ -589,6 +722,8 @@ class TesOptionsFlow(OptionsFlowWithReload):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the options; saving them reloads the entry."""
+        if self.config_entry.data[CONF_KIND] == EntryKind.POWERWALL:
+            return await self.async_step_powerwall(user_input)
         if user_input is not None:
             if not user_input.get(CONF_TARIFF_ENTRY):
                 user_input.pop(CONF_TARIFF_ENTRY, None)
@@ -614,3 +749,18 @@ class TesOptionsFlow(OptionsFlowWithReload):
             SelectSelector(SelectSelectorConfig(options=tariffs))
         )
         return self.async_show_form(step_id="init", data_schema=probatio.Schema(schema))
+
+    async def async_step_powerwall(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Powerwall options: the poll interval."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        options = self.config_entry.options
+        schema = {
+            probatio.Required(
+                CONF_POLL_INTERVAL,
+                default=options.get(CONF_POLL_INTERVAL, DEFAULT_POWERWALL_POLL_S),
+            ): _interval(MIN_POWERWALL_POLL_S, MAX_POWERWALL_POLL_S),
+        }
+        return self.async_show_form(step_id="powerwall", data_schema=probatio.Schema(schema))

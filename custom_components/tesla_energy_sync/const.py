@@ -27,6 +27,7 @@ class EntryKind(StrEnum):
     WALL_CONNECTOR = "wall_connector"
     TOU_SYNC = "tou_sync"
     FLEET_TELEMETRY = "fleet_telemetry"
+    POWERWALL = "powerwall"
 
 
 COMED_UNIQUE_ID: Final = "comed_hourly_pricing"
@@ -123,3 +124,13 @@ CONF_SASL_MECHANISM: Final = "sasl_mechanism"
 DEFAULT_GROUP_ID: Final = "home-assistant-tesla-energy-sync"
 DEFAULT_TOPIC_PREFIX: Final = "tesla"
 EVENT_VEHICLE_ALERT: Final = f"{DOMAIN}_vehicle_alert"
+
+# Powerwall gateways through pypowerwall. HA core polls every 30 s because 5 s overloaded
+# gateways; 15 s is the default here, 5 s the floor.
+CONF_POWERWALL_MODE: Final = "powerwall_mode"
+CONF_EMAIL: Final = "email"
+CONF_POLL_INTERVAL: Final = "poll_interval"
+DEFAULT_POWERWALL_POLL_S: Final = 15
+MIN_POWERWALL_POLL_S: Final = 5
+MAX_POWERWALL_POLL_S: Final = 300
+POWERWALL_DEFAULT_EMAIL: Final = "nobody@nowhere.com"

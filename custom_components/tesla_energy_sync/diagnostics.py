@@ -1,4 +1,4 @@
-"""Diagnostics, with credentials and the meter identifier redacted."""
+"""Diagnostics, with credentials and what identifies a home or a device redacted."""
 
 from __future__ import annotations
 
@@ -33,6 +33,9 @@ TO_REDACT = {
     "vin",
     "vins",
     "fields",
+    "din",
+    "site_name",
+    "email",
 }
 
 

@@ -15,6 +15,7 @@ from .coordinator.base import TesCoordinator
 from .descriptions import TesSensorEntityDescription
 from .descriptions.amber import AMBER_SENSORS
 from .descriptions.comed import COMED_SENSORS
+from .descriptions.powerwall import POWERWALL_SENSORS
 from .descriptions.telemetry import VEHICLE_SENSORS
 from .descriptions.tou_sync import TOU_SYNC_SENSORS
 from .descriptions.wall_connector import WALL_CONNECTOR_SENSORS
@@ -30,6 +31,7 @@ SENSORS: dict[EntryKind, tuple[TesSensorEntityDescription[Any, Any], ...]] = {
     EntryKind.COMED: COMED_SENSORS,
     EntryKind.WALL_CONNECTOR: WALL_CONNECTOR_SENSORS,
     EntryKind.TOU_SYNC: TOU_SYNC_SENSORS,
+    EntryKind.POWERWALL: POWERWALL_SENSORS,
 }
 
 

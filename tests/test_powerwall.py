@@ -1,0 +1,429 @@
+"""Powerwall gateways in Home Assistant: the real pypowerwall against the HTTPS simulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, STATE_UNAVAILABLE, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
+
+from custom_components.tesla_energy_sync.clients.errors import ResponseError
+from custom_components.tesla_energy_sync.clients.powerwall_models import raw_to_app_pct
+from custom_components.tesla_energy_sync.const import (
+    CONF_EMAIL,
+    CONF_KIND,
+    CONF_POLL_INTERVAL,
+    CONF_POWERWALL_MODE,
+    DOMAIN,
+    EntryKind,
+)
+from simulators.powerwall import PowerwallSimulator
+
+from .conftest import FROZEN_TIME, setup_entry
+from .helpers import advance, entity_id
+
+pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+
+PASSWORD = "S1mulated"
+EMAIL = "owner@example.com"
+DIN = "1232100-00-E--TG121000000001"
+
+type StartSim = Callable[..., Awaitable[PowerwallSimulator]]
+
+
+@pytest.fixture
+async def start_sim(
+    socket_enabled: None, freezer: FrozenDateTimeFactory
+) -> AsyncGenerator[StartSim]:
+    """Return a starter of gateway simulators on the frozen clock; all stop at teardown."""
+    freezer.move_to(FROZEN_TIME)
+    started: list[PowerwallSimulator] = []
+
+    async def start(**options: Any) -> PowerwallSimulator:
+        simulator = PowerwallSimulator(**options)
+        await simulator.start()
+        started.append(simulator)
+        return simulator
+
+    yield start
+    for simulator in started:
+        await simulator.stop()
+
+
+@pytest.fixture
+async def powerwall_simulator(start_sim: StartSim) -> PowerwallSimulator:
+    """Run one gateway with two Powerwalls."""
+    return await start_sim(din=DIN, batteries=2)
+
+
+def powerwall_entry(
+    simulator: PowerwallSimulator,
+    *,
+    password: str = PASSWORD,
+    options: dict[str, Any] | None = None,
+) -> MockConfigEntry:
+    """Return a customer-login entry for a simulated gateway."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=simulator.site_name,
+        unique_id=simulator.din,
+        data={
+            CONF_KIND: EntryKind.POWERWALL,
+            CONF_HOST: simulator.host,
+            CONF_POWERWALL_MODE: "local",
+            CONF_EMAIL: EMAIL,
+            CONF_PASSWORD: password,
+        },
+        options=options or {},
+    )
+
+
+@pytest.fixture
+def entry(powerwall_simulator: PowerwallSimulator) -> MockConfigEntry:
+    """A Powerwall entry for the simulated gateway."""
+    return powerwall_entry(powerwall_simulator)
+
+
+def state(hass: HomeAssistant, platform: str, key: str, din: str = DIN) -> str:
+    """Return the state of one gateway entity."""
+    found = hass.states.get(entity_id(hass, platform, f"{din}_{key}"))
+    assert found is not None
+    return found.state
+
+
+@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR])
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_entities(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    platform: Platform,
+) -> None:
+    """Every gateway entity at midday, snapshotted."""
+    with patch("custom_components.tesla_energy_sync.PLATFORMS", [platform]):
+        await setup_entry(hass, entry)
+    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+
+
+async def test_values_follow_the_gateway(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    powerwall_simulator: PowerwallSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Power, levels and counters match the simulator, poll after poll."""
+    sim = powerwall_simulator
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+    for _ in range(3):
+        flows = sim.flows()
+        assert float(state(hass, "sensor", "site_power")) == pytest.approx(flows.site)
+        assert float(state(hass, "sensor", "solar_power")) == pytest.approx(flows.solar)
+        assert float(state(hass, "sensor", "battery_power")) == pytest.approx(flows.battery)
+        assert float(state(hass, "sensor", "load_power")) == pytest.approx(flows.load)
+        assert float(state(hass, "sensor", "battery_level")) == pytest.approx(
+            raw_to_app_pct(sim.level_raw_pct), abs=0.01
+        )
+        assert float(state(hass, "sensor", "backup_reserve")) == pytest.approx(
+            raw_to_app_pct(sim.reserve_raw_pct)
+        )
+        assert float(state(hass, "sensor", "site_energy_imported")) == pytest.approx(
+            sim.counters.site_imported / 1000, abs=0.001
+        )
+        assert float(state(hass, "sensor", "battery_capacity")) == pytest.approx(
+            sim.full_pack_wh / 1000
+        )
+        assert state(hass, "sensor", "operating_mode") == "self_consumption"
+        assert state(hass, "sensor", "grid_state") == "up"
+        assert state(hass, "binary_sensor", "grid_status") == "on"
+        await advance(hass, freezer, 15)
+    gateway = entry.runtime_data.coordinators["powerwall"].gateway
+    assert gateway.powerwalls_created == 1
+    assert sim.login.attempts == 1
+
+
+async def test_outage_and_recovery(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    powerwall_simulator: PowerwallSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A grid outage turns grid status off; a gateway that stops answering is unavailable."""
+    sim = powerwall_simulator
+    await setup_entry(hass, entry)
+    sim.start_outage()
+    await advance(hass, freezer, 15)
+    assert state(hass, "binary_sensor", "grid_status") == "off"
+    assert state(hass, "sensor", "grid_state") == "down"
+    assert float(state(hass, "sensor", "site_power")) == 0
+    sim.end_outage()
+    await advance(hass, freezer, 15)
+    assert state(hass, "binary_sensor", "grid_status") == "on"
+
+    sim.fault = "offline"
+    await advance(hass, freezer, 15)
+    assert state(hass, "binary_sensor", "grid_status") == STATE_UNAVAILABLE
+    assert state(hass, "sensor", "battery_level") == STATE_UNAVAILABLE
+    sim.fault = None
+    await advance(hass, freezer, 30)
+    assert state(hass, "sensor", "grid_state") == "up"
+    assert state(hass, "sensor", "battery_level") != STATE_UNAVAILABLE
+
+
+async def test_poll_interval_option(
+    hass: HomeAssistant, powerwall_simulator: PowerwallSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """The poll interval option sets how often the gateway is read."""
+    sim = powerwall_simulator
+    entry = powerwall_entry(sim, options={CONF_POLL_INTERVAL: 5})
+    await setup_entry(hass, entry)
+    before = sim.request_count
+    await advance(hass, freezer, 5)
+    assert sim.request_count > before
+
+
+async def test_wrong_password_starts_reauth(
+    hass: HomeAssistant, powerwall_simulator: PowerwallSimulator
+) -> None:
+    """A refused password fails set-up with a reauth flow, after one login attempt."""
+    entry = powerwall_entry(powerwall_simulator, password="wrong")
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert powerwall_simulator.login.attempts == 1
+
+
+async def test_unreachable_is_not_ready(hass: HomeAssistant, start_sim: StartSim) -> None:
+    """A gateway that does not answer leaves the entry to retry."""
+    sim = await start_sim(din=DIN)
+    sim.fault = "offline"
+    entry = powerwall_entry(sim)
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_unload_closes_the_gateway(
+    hass: HomeAssistant, entry: MockConfigEntry, tmp_path: Path
+) -> None:
+    """Unloading closes pypowerwall's connections; the login cookie stays for the next start."""
+    await setup_entry(hass, entry)
+    gateway = entry.runtime_data.coordinators["powerwall"].gateway
+    assert gateway.storage_dir == Path(
+        hass.config.path(".storage", DOMAIN, "powerwall", entry.entry_id)
+    )
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert gateway.powerwall is None
+    assert gateway.cache_file.exists()
+
+
+@pytest.mark.usefixtures("frozen")  # before the client's token is issued
+async def test_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    entry: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Diagnostics hold the snapshot without the DIN, the address, the login or the site name."""
+    await setup_entry(hass, entry)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    text = str(diagnostics)
+    for secret in (DIN, PASSWORD, EMAIL, entry.data[CONF_HOST], "Simulated Home"):
+        assert secret not in text
+    assert diagnostics == snapshot(exclude=props("created_at", "modified_at", "entry_id"))
+
+
+# Config flow
+
+
+def _flow_dirs(storage: str) -> list[Path]:
+    return list(Path(storage).glob("flow_*"))
+
+
+async def _start_flow(hass: HomeAssistant) -> str:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "powerwall"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "powerwall"
+    return str(result["flow_id"])
+
+
+def _form(sim: PowerwallSimulator, password: str = PASSWORD) -> dict[str, Any]:
+    return {
+        CONF_HOST: sim.host,
+        CONF_POWERWALL_MODE: "local",
+        CONF_EMAIL: EMAIL,
+        CONF_PASSWORD: password,
+    }
+
+
+async def test_flow_creates_entry(
+    hass: HomeAssistant, powerwall_simulator: PowerwallSimulator
+) -> None:
+    """Host and customer login make an entry identified by the DIN; a second is refused."""
+    sim = powerwall_simulator
+    with patch("custom_components.tesla_energy_sync.async_setup_entry", return_value=True):
+        flow_id = await _start_flow(hass)
+        result = await hass.config_entries.flow.async_configure(flow_id, _form(sim))
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["title"] == "Simulated Home"
+        assert result["result"].unique_id == DIN
+        assert result["data"][CONF_HOST] == sim.host
+        flow_id = await _start_flow(hass)
+        result = await hass.config_entries.flow.async_configure(flow_id, _form(sim))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    # The flow's own cookie directory is gone.
+    assert not _flow_dirs(hass.config.path(".storage", DOMAIN, "powerwall"))
+
+
+@pytest.mark.parametrize(
+    ("fault", "password", "error"),
+    [
+        (None, "wrong", "invalid_auth"),
+        ("offline", PASSWORD, "cannot_connect"),
+        ("locked", PASSWORD, "rate_limited"),
+        ("sitemaster_stopped", PASSWORD, "cannot_connect"),
+        ("server_error", PASSWORD, "cannot_connect"),
+    ],
+)
+async def test_flow_errors(
+    hass: HomeAssistant,
+    powerwall_simulator: PowerwallSimulator,
+    fault: str | None,
+    password: str,
+    error: str,
+) -> None:
+    """A wrong password, an unreachable gateway and a lock-out are told apart."""
+    sim = powerwall_simulator
+    if fault == "locked":
+        sim.lock_out()
+    else:
+        sim.fault = fault
+    flow_id = await _start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, _form(sim, password))
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+    sim.fault = None
+    sim.login.locked_until = None
+    with patch("custom_components.tesla_energy_sync.async_setup_entry", return_value=True):
+        result = await hass.config_entries.flow.async_configure(flow_id, _form(sim))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_flow_unexpected_answer(
+    hass: HomeAssistant, powerwall_simulator: PowerwallSimulator
+) -> None:
+    """An answer the client cannot use is an unknown error (and logged)."""
+    flow_id = await _start_flow(hass)
+    with patch(
+        "custom_components.tesla_energy_sync.clients.powerwall.PowerwallGateway.read",
+        side_effect=ResponseError("no usable aggregates"),
+    ):
+        result = await hass.config_entries.flow.async_configure(flow_id, _form(powerwall_simulator))
+    assert result["errors"] == {"base": "unknown"}
+
+
+async def test_flow_without_din(
+    hass: HomeAssistant, powerwall_simulator: PowerwallSimulator
+) -> None:
+    """A gateway that does not say its DIN cannot be added."""
+    flow_id = await _start_flow(hass)
+    with patch.object(powerwall_simulator, "status", return_value={"version": "24.44.1"}):
+        result = await hass.config_entries.flow.async_configure(flow_id, _form(powerwall_simulator))
+    assert result["errors"] == {"base": "no_din"}
+
+
+async def test_reauth(hass: HomeAssistant, powerwall_simulator: PowerwallSimulator) -> None:
+    """Reauth takes a new password, refuses a wrong one, and reloads the entry."""
+    sim = powerwall_simulator
+    entry = powerwall_entry(sim, password="old")
+    await setup_entry(hass, entry)
+    [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["step_id"] == "powerwall_reauth"
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_EMAIL: EMAIL, CONF_PASSWORD: "still wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_EMAIL: EMAIL, CONF_PASSWORD: PASSWORD}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_PASSWORD] == PASSWORD
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reauth_other_gateway(hass: HomeAssistant, start_sim: StartSim) -> None:
+    """Reauth refuses credentials that reach another gateway."""
+    sim = await start_sim(din=DIN)
+    entry = powerwall_entry(sim, password="old")
+    await setup_entry(hass, entry)
+    [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    other = await start_sim(din="1232100-00-E--TG129999999999")
+    hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_HOST: other.host})
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_PASSWORD: PASSWORD}
+    )
+    assert result["errors"] == {"base": "wrong_gateway"}
+
+
+async def test_reconfigure(hass: HomeAssistant, start_sim: StartSim) -> None:
+    """Reconfigure moves the entry to a new address of the same gateway, never another one."""
+    sim = await start_sim(din=DIN)
+    entry = powerwall_entry(sim)
+    await setup_entry(hass, entry)
+    moved = await start_sim(din=DIN)
+    other = await start_sim(din="1232100-00-E--TG129999999999")
+
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _form(other) | {CONF_PASSWORD: "wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(other))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_gateway"
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _form(moved))
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_HOST] == moved.host
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_options(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """The poll interval can be set down to 5 s; saving reloads the entry."""
+    await setup_entry(hass, entry)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["step_id"] == "powerwall"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_POLL_INTERVAL: 5}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options == {CONF_POLL_INTERVAL: 5}
+    coordinator = entry.runtime_data.coordinators["powerwall"]
+    assert coordinator.update_interval is not None
+    assert coordinator.update_interval.total_seconds() == 5
