@@ -12,7 +12,7 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -427,3 +427,120 @@ async def test_options(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     coordinator = entry.runtime_data.coordinators["powerwall"]
     assert coordinator.update_interval is not None
     assert coordinator.update_interval.total_seconds() == 5
+
+
+# Combined view
+
+DINS = (
+    "1232100-00-E--TG121000000001",
+    "1232100-00-E--TG121000000002",
+    "1232100-00-E--TG121000000003",
+)
+
+
+def _combined(hass: HomeAssistant, key: str) -> str | None:
+    found = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"powerwall_combined_{key}")
+    if found is None:
+        return None
+    combined = hass.states.get(found)
+    assert combined is not None
+    return combined.state
+
+
+def _combined_devices(hass: HomeAssistant) -> list[dr.DeviceEntry]:
+    return [
+        device
+        for device in dr.async_get(hass).devices
+        if (DOMAIN, "powerwall_combined") in device.identifiers
+    ]
+
+
+async def test_combined_follows_entries(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    """1, 2 and 3 gateways of different capacities: sums, weighted level, no device below two.
+
+    The combined device survives its host entry unloading.
+    """
+    sims = [
+        await start_sim(din=din, batteries=count, level_raw_pct=level, site_name=f"Home {count}")
+        for din, count, level in zip(DINS, (1, 2, 3), (30.0, 60.0, 90.0), strict=True)
+    ]
+    entries = [powerwall_entry(sim) for sim in sims]
+
+    def expect(members: list[PowerwallSimulator]) -> None:
+        flows = [sim.flows() for sim in members]
+        for meter in ("site", "solar", "battery", "load"):
+            assert float(str(_combined(hass, f"{meter}_power"))) == pytest.approx(
+                sum(getattr(flow, meter) for flow in flows), abs=0.2
+            )
+        capacity = sum(sim.full_pack_wh for sim in members)
+        level = sum(raw_to_app_pct(sim.level_raw_pct) * sim.full_pack_wh for sim in members)
+        assert float(str(_combined(hass, "battery_level"))) == pytest.approx(
+            level / capacity, abs=0.01
+        )
+        assert float(str(_combined(hass, "battery_capacity"))) == pytest.approx(capacity / 1000)
+
+    await setup_entry(hass, entries[0])
+    assert _combined(hass, "site_power") is None
+    await setup_entry(hass, entries[1])
+    expect(sims[:2])
+    await setup_entry(hass, entries[2])
+    expect(sims)
+    await advance(hass, freezer, 15)
+    expect(sims)
+    assert [device.name for device in _combined_devices(hass)] == ["Powerwall combined"]
+
+    # The host (first) entry goes: the combined entities move to the next one.
+    assert await hass.config_entries.async_unload(entries[0].entry_id)
+    await hass.async_block_till_done()
+    expect(sims[1:])
+    registered = er.async_get(hass).async_get(
+        str(
+            er.async_get(hass).async_get_entity_id(
+                "sensor", DOMAIN, "powerwall_combined_site_power"
+            )
+        )
+    )
+    assert registered is not None
+    assert registered.config_entry_id == entries[1].entry_id
+
+    # One gateway left: no combined device.
+    assert await hass.config_entries.async_unload(entries[2].entry_id)
+    await hass.async_block_till_done()
+    assert _combined(hass, "site_power") is None
+    assert _combined_devices(hass) == []
+
+
+async def test_combined_energy_counts_while_members(
+    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
+) -> None:
+    """Combined counters add what members' counters advance, and never drop when one joins.
+
+    A member that stops answering makes the combined view unavailable.
+    """
+    sims = [await start_sim(din=din, batteries=index + 1) for index, din in enumerate(DINS[:2])]
+    entries = [powerwall_entry(sim) for sim in sims]
+    for entry in entries:
+        await setup_entry(hass, entry)
+    assert float(str(_combined(hass, "solar_energy_exported"))) == 0
+    before = [sim.counters.solar_exported for sim in sims]
+    await advance(hass, freezer, 15)
+    await advance(hass, freezer, 15)
+    grown = sum(
+        sim.counters.solar_exported - start for sim, start in zip(sims, before, strict=True)
+    )
+    assert grown > 0
+    assert float(str(_combined(hass, "solar_energy_exported"))) == pytest.approx(
+        grown / 1000, abs=0.001
+    )
+    sims[1].fault = "offline"
+    await advance(hass, freezer, 15)
+    assert _combined(hass, "solar_power") == STATE_UNAVAILABLE
+    sims[1].fault = None
+    await advance(hass, freezer, 30)
+    assert _combined(hass, "solar_power") != STATE_UNAVAILABLE
+    third = await start_sim(din=DINS[2], batteries=3)
+    counted = float(str(_combined(hass, "solar_energy_exported")))
+    await setup_entry(hass, powerwall_entry(third))
+    assert float(str(_combined(hass, "solar_energy_exported"))) == pytest.approx(counted)

@@ -42,6 +42,7 @@ from .coordinator.amber import AmberCoordinator
 from .coordinator.base import TesCoordinator
 from .coordinator.comed import ComEdCoordinator
 from .coordinator.powerwall import PowerwallCoordinator, powerwall_poll_interval
+from .coordinator.powerwall_combined import powerwall_combined
 from .coordinator.telemetry import TelemetryHub
 from .coordinator.tou_sync import TouSyncCoordinator
 from .coordinator.wall_connector import (
@@ -200,6 +201,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: TesConfigEntry) -> bool
     if (hub := entry.runtime_data.extras.get("hub")) is not None:
         await hub.consumer.stop()
         await entry.runtime_data.extras["task"]
+    if entry.runtime_data.kind is EntryKind.POWERWALL:
+        await powerwall_combined(hass).leave(entry.entry_id)
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         await _close(entry.runtime_data.coordinators)
