@@ -295,4 +295,6 @@ def test_platforms_declared() -> None:
         Platform.BINARY_SENSOR,
         Platform.SWITCH,
         Platform.DEVICE_TRACKER,
+        Platform.NUMBER,
+        Platform.SELECT,
     }

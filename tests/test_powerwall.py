@@ -12,6 +12,7 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
@@ -23,8 +24,12 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
 from custom_components.tesla_energy_sync.clients.errors import ResponseError
-from custom_components.tesla_energy_sync.clients.powerwall_models import raw_to_app_pct
+from custom_components.tesla_energy_sync.clients.powerwall_models import (
+    app_to_raw_pct,
+    raw_to_app_pct,
+)
 from custom_components.tesla_energy_sync.const import (
+    CONF_CONTROL,
     CONF_EMAIL,
     CONF_KIND,
     CONF_POLL_INTERVAL,
@@ -419,11 +424,12 @@ async def test_options(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["step_id"] == "powerwall"
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_POLL_INTERVAL: 5}
+        result["flow_id"], {CONF_POLL_INTERVAL: 5, CONF_CONTROL: True}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert entry.options == {CONF_POLL_INTERVAL: 5}
+    assert entry.options == {CONF_POLL_INTERVAL: 5, CONF_CONTROL: True}
+    assert entity_id(hass, "number", f"{DIN}_backup_reserve")
     coordinator = entry.runtime_data.coordinators["powerwall"]
     assert coordinator.update_interval is not None
     assert coordinator.update_interval.total_seconds() == 5
@@ -544,3 +550,86 @@ async def test_combined_energy_counts_while_members(
     counted = float(str(_combined(hass, "solar_energy_exported")))
     await setup_entry(hass, powerwall_entry(third))
     assert float(str(_combined(hass, "solar_energy_exported"))) == pytest.approx(counted)
+
+
+# Control
+
+
+async def test_no_control_by_default(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Without the control option there is nothing to change the gateway with."""
+    await setup_entry(hass, entry)
+    registry = er.async_get(hass)
+    assert registry.async_get_entity_id("number", DOMAIN, f"{DIN}_backup_reserve") is None
+    assert registry.async_get_entity_id("select", DOMAIN, f"{DIN}_operating_mode") is None
+
+
+async def test_control(hass: HomeAssistant, powerwall_simulator: PowerwallSimulator) -> None:
+    """With control on, the reserve and the mode are written and read back."""
+    sim = powerwall_simulator
+    entry = powerwall_entry(sim, options={CONF_CONTROL: True})
+    await setup_entry(hass, entry)
+    number = entity_id(hass, "number", f"{DIN}_backup_reserve")
+    select = entity_id(hass, "select", f"{DIN}_operating_mode")
+    assert state(hass, "number", "backup_reserve") == "20.0"
+    assert state(hass, "select", "operating_mode") == "self_consumption"
+
+    await hass.services.async_call(
+        "number", "set_value", {"entity_id": number, "value": 50}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert sim.reserve_raw_pct == pytest.approx(app_to_raw_pct(50))
+    assert state(hass, "number", "backup_reserve") == "50.0"
+    assert state(hass, "sensor", "backup_reserve") == "50.0"
+
+    await hass.services.async_call(
+        "select", "select_option", {"entity_id": select, "option": "backup"}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert sim.mode == "backup"
+    assert state(hass, "select", "operating_mode") == "backup"
+
+
+async def test_control_refused(
+    hass: HomeAssistant, powerwall_simulator: PowerwallSimulator
+) -> None:
+    """A gateway that refuses the customer role's writes gives a translated error."""
+    sim = powerwall_simulator
+    sim.operation_writable = False
+    entry = powerwall_entry(sim, options={CONF_CONTROL: True})
+    await setup_entry(hass, entry)
+    with pytest.raises(HomeAssistantError) as refused:
+        await hass.services.async_call(
+            "number",
+            "set_value",
+            {"entity_id": entity_id(hass, "number", f"{DIN}_backup_reserve"), "value": 80},
+            blocking=True,
+        )
+    assert refused.value.translation_key == "powerwall_refused"
+    with pytest.raises(HomeAssistantError) as refused:
+        await hass.services.async_call(
+            "select",
+            "select_option",
+            {"entity_id": entity_id(hass, "select", f"{DIN}_operating_mode"), "option": "backup"},
+            blocking=True,
+        )
+    assert refused.value.translation_key == "powerwall_refused"
+    assert sim.mode == "self_consumption"
+    assert sim.reserve_raw_pct == 24.0
+
+
+async def test_control_rate_limited(
+    hass: HomeAssistant, powerwall_simulator: PowerwallSimulator
+) -> None:
+    """A gateway that rate limits us gives the other translated error."""
+    sim = powerwall_simulator
+    entry = powerwall_entry(sim, options={CONF_CONTROL: True})
+    await setup_entry(hass, entry)
+    sim.fault = "rate_limited"
+    with pytest.raises(HomeAssistantError) as failed:
+        await hass.services.async_call(
+            "number",
+            "set_value",
+            {"entity_id": entity_id(hass, "number", f"{DIN}_backup_reserve"), "value": 80},
+            blocking=True,
+        )
+    assert failed.value.translation_key == "powerwall_command_failed"

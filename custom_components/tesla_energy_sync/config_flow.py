@@ -61,6 +61,7 @@ from .const import (
     CONF_ADVANCED,
     CONF_BASE_URL,
     CONF_BOOTSTRAP_SERVERS,
+    CONF_CONTROL,
     CONF_EMAIL,
     CONF_ENERGY_SITE_ID,
     CONF_GROUP_ID,
@@ -753,7 +754,7 @@ class TesOptionsFlow(OptionsFlowWithReload):
     async def async_step_powerwall(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Powerwall options: the poll interval."""
+        """Powerwall options: the poll interval, and whether control entities exist."""
         if user_input is not None:
             return self.async_create_entry(data=user_input)
         options = self.config_entry.options
@@ -762,5 +763,6 @@ class TesOptionsFlow(OptionsFlowWithReload):
                 CONF_POLL_INTERVAL,
                 default=options.get(CONF_POLL_INTERVAL, DEFAULT_POWERWALL_POLL_S),
             ): _interval(MIN_POWERWALL_POLL_S, MAX_POWERWALL_POLL_S),
+            probatio.Required(CONF_CONTROL, default=options.get(CONF_CONTROL, False)): bool,
         }
         return self.async_show_form(step_id="powerwall", data_schema=probatio.Schema(schema))

@@ -130,6 +130,7 @@ EVENT_VEHICLE_ALERT: Final = f"{DOMAIN}_vehicle_alert"
 CONF_POWERWALL_MODE: Final = "powerwall_mode"
 CONF_EMAIL: Final = "email"
 CONF_POLL_INTERVAL: Final = "poll_interval"
+CONF_CONTROL: Final = "control"
 DEFAULT_POWERWALL_POLL_S: Final = 15
 MIN_POWERWALL_POLL_S: Final = 5
 MAX_POWERWALL_POLL_S: Final = 300

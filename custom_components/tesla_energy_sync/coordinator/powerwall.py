@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceInfo
 
+from ..clients.errors import ClientError, CommandError
 from ..clients.powerwall import PowerwallGateway, PowerwallSnapshot
-from ..const import CONF_POLL_INTERVAL, DEFAULT_POWERWALL_POLL_S, DOMAIN
+from ..const import CONF_CONTROL, CONF_POLL_INTERVAL, DEFAULT_POWERWALL_POLL_S, DOMAIN
 from .base import TesCoordinator
 
 if TYPE_CHECKING:
@@ -59,6 +62,29 @@ class PowerwallCoordinator(TesCoordinator[PowerwallSnapshot]):
             self._named = True
             self.device_info = powerwall_device(self.din, snapshot, self.gateway.host)
         return snapshot
+
+    @property
+    def control_enabled(self) -> bool:
+        """Return whether the owner enabled control (off by default)."""
+        return bool(self.config_entry.options.get(CONF_CONTROL, False))
+
+    async def async_command(self, what: str, command: Awaitable[None]) -> None:
+        """Run a control command, raise a translated error when refused, then read back."""
+        try:
+            await command
+        except CommandError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="powerwall_refused",
+                translation_placeholders={"what": what, "error": str(err)},
+            ) from err
+        except ClientError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="powerwall_command_failed",
+                translation_placeholders={"what": what, "error": str(err)},
+            ) from err
+        await self.async_refresh()
 
     def _next_poll_delay(self, data: PowerwallSnapshot) -> timedelta:
         """Poll at the configured interval."""

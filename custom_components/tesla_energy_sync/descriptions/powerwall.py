@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.components.number import NumberEntityDescription, NumberMode
+from homeassistant.components.select import SelectEntityDescription
 from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntityDescription,
@@ -16,7 +18,7 @@ from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy, UnitOf
 from ..clients.powerwall import GridStatus, MeterReading, OperatingMode, PowerwallSnapshot
 from ..coordinator.powerwall import PowerwallCoordinator
 from ..coordinator.powerwall_combined import PowerwallCombined
-from . import TesBinarySensorEntityDescription, TesSensorEntityDescription
+from . import TesBinarySensorEntityDescription, TesEntityDescription, TesSensorEntityDescription
 
 type PowerwallSensor = TesSensorEntityDescription[PowerwallSnapshot, PowerwallCoordinator]
 
@@ -228,5 +230,67 @@ POWERWALL_COMBINED_SENSORS: tuple[CombinedSensorEntityDescription, ...] = (
         _combined_energy(name, direction)
         for name in METERS
         for direction in ("imported", "exported")
+    ),
+)
+
+
+def _control_enabled(coordinator: PowerwallCoordinator) -> bool:
+    return coordinator.control_enabled
+
+
+@dataclass(frozen=True, kw_only=True)
+class PowerwallNumberEntityDescription(
+    NumberEntityDescription, TesEntityDescription[PowerwallSnapshot, PowerwallCoordinator]
+):
+    """A number read from the snapshot and written through the gateway."""
+
+    value_fn: Callable[[PowerwallSnapshot], float | None]
+    set_fn: Callable[[PowerwallCoordinator, float], Awaitable[None]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PowerwallSelectEntityDescription(
+    SelectEntityDescription, TesEntityDescription[PowerwallSnapshot, PowerwallCoordinator]
+):
+    """A select read from the snapshot and written through the gateway."""
+
+    current_fn: Callable[[PowerwallSnapshot], str | None]
+    select_fn: Callable[[PowerwallCoordinator, str], Awaitable[None]]
+
+
+def _reserve(snapshot: PowerwallSnapshot) -> float | None:
+    pct = snapshot.backup_reserve_pct
+    return None if pct is None else float(round(pct))
+
+
+POWERWALL_NUMBERS: tuple[PowerwallNumberEntityDescription, ...] = (
+    PowerwallNumberEntityDescription(
+        key="backup_reserve",
+        translation_key="backup_reserve",
+        coordinator="powerwall",
+        native_min_value=0,
+        native_max_value=100,
+        native_step=1,
+        native_unit_of_measurement=PERCENTAGE,
+        mode=NumberMode.SLIDER,
+        exists_fn=_control_enabled,
+        value_fn=_reserve,
+        set_fn=lambda coordinator, value: coordinator.async_command(
+            "the backup reserve", coordinator.gateway.set_reserve(value)
+        ),
+    ),
+)
+
+POWERWALL_SELECTS: tuple[PowerwallSelectEntityDescription, ...] = (
+    PowerwallSelectEntityDescription(
+        key="operating_mode",
+        translation_key="operating_mode",
+        coordinator="powerwall",
+        options=[str(mode) for mode in OperatingMode],
+        exists_fn=_control_enabled,
+        current_fn=lambda snapshot: snapshot.operating_mode,
+        select_fn=lambda coordinator, option: coordinator.async_command(
+            "the operating mode", coordinator.gateway.set_mode(OperatingMode(option))
+        ),
     ),
 )
