@@ -411,10 +411,13 @@ class Latency:
     ha_batches: list[int] = field(default_factory=list)
     late_sends: int = 0
 
-    @property
-    def wait_label(self) -> str:
-        """Return the consumers' fetch_max_wait_ms as shown in the table."""
-        return "500 (default)" if self.fetch_wait_ms is None else str(self.fetch_wait_ms)
+    def wait_label(self, consumer: str) -> str:
+        """Return a consumer's fetch_max_wait_ms as shown in the table."""
+        if self.fetch_wait_ms is not None:
+            return str(self.fetch_wait_ms)
+        if consumer == "bare aiokafka":
+            return "500 (aiokafka)"
+        return f"{int(Timing().fetch_max_wait * 1000)} (ours)"
 
     def shown(self) -> dict[int, float]:
         """Return when each sent value was shown: itself, or a newer value of the same VIN.
@@ -867,7 +870,8 @@ def _ingest_rows(report: Report) -> list[str]:
     lines += [
         f"{'decode_record alone, no Kafka':<35}{report.decode_only:>13,.0f} rec/s",
         f"{'entities created':<35}{report.entities:>13}",
-        "(bare, HA: aiokafka's default fetch_max_wait_ms 500; 'held': a fetch the broker",
+        "(bare: aiokafka's default fetch_max_wait_ms 500; HA: the integration's default;",
+        " 'held': a fetch the broker",
         " kept >= 0.2 s; 'empty only': it asked only for the _connectivity/_alerts/_errors",
         " topics while _V's buffer was still being consumed, so _V could not be fetched)",
     ]
@@ -897,7 +901,7 @@ def _latency_rows(report: Report, args: argparse.Namespace) -> list[str]:
             rows.append(
                 (
                     name,
-                    lat.wait_label,
+                    lat.wait_label(name),
                     str(lat.count),
                     str(len(arrived)),
                     str(own),
