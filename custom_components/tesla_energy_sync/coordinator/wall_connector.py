@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.helpers import device_registry as dr
@@ -81,7 +81,9 @@ class WallConnectorState:
 
 
 class _WallConnectorCoordinator[DataT: Showable](TesCoordinator[DataT]):
-    """Shared construction: one client, one device, a fixed interval."""
+    """Shared construction: one client, one device; `what` names the endpoint it polls."""
+
+    what: ClassVar[str]
 
     def __init__(
         self,
@@ -89,15 +91,14 @@ class _WallConnectorCoordinator[DataT: Showable](TesCoordinator[DataT]):
         entry: ConfigEntry[Any],
         client: WallConnectorClient,
         version: WallConnectorVersion,
-        *,
-        what: str,
     ) -> None:
+        """Keep the client; the device comes from the unit's version."""
         self.client = client
         self.serial = version.serial_number
         super().__init__(
             hass,
             entry,
-            name=f"Wall Connector {self.serial} {what}",
+            name=f"Wall Connector {self.serial} {self.what}",
             unique_prefix=self.serial,
             device_info=wall_connector_device(version, client.base_url),
         )
@@ -106,22 +107,13 @@ class _WallConnectorCoordinator[DataT: Showable](TesCoordinator[DataT]):
 class WallConnectorVitalsCoordinator(_WallConnectorCoordinator[WallConnectorState]):
     """Polls vitals fast while a vehicle is plugged in, slowly otherwise; follows sessions."""
 
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: ConfigEntry[Any],
-        client: WallConnectorClient,
-        version: WallConnectorVersion,
-    ) -> None:
-        """Prepare the session store; it is loaded on the first refresh."""
-        super().__init__(hass, entry, client, version, what="vitals")
-        self.tracker = SessionTracker()
-        self._store: Store[dict[str, Any]] = Store(
-            hass, SESSION_STORE_VERSION, f"{DOMAIN}.sessions.{self.serial}"
-        )
+    what = "vitals"
+    tracker: SessionTracker
+    _store: Store[dict[str, Any]] | None = None
 
     async def _async_setup_source(self) -> None:
         """Restore a session that was in progress when Home Assistant stopped."""
+        self._store = Store(self.hass, SESSION_STORE_VERSION, f"{DOMAIN}.sessions.{self.serial}")
         self.tracker = SessionTracker.from_dict(await self._store.async_load())
 
     async def _async_fetch(self) -> WallConnectorState:
@@ -137,6 +129,7 @@ class WallConnectorVitalsCoordinator(_WallConnectorCoordinator[WallConnectorStat
             booting=vitals.evse_state is EvseState.BOOTING,
         )
         finished = self.tracker.update(sample, self.linked_price())
+        assert self._store is not None  # noqa: S101 - set up before the first fetch
         if finished is not None:
             await self._store.async_save(self.tracker.as_dict())
             self.hass.bus.async_fire(
@@ -185,35 +178,27 @@ class WallConnectorVitalsCoordinator(_WallConnectorCoordinator[WallConnectorStat
     async def async_shutdown(self) -> None:
         """Write the session state before stopping."""
         await super().async_shutdown()
-        await self._store.async_save(self.tracker.as_dict())
+        if self._store is not None:
+            await self._store.async_save(self.tracker.as_dict())
 
 
 class WallConnectorLifetimeCoordinator(_WallConnectorCoordinator[WallConnectorLifetime]):
     """Polls the lifetime counters every minute, never letting energy go backwards."""
 
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: ConfigEntry[Any],
-        client: WallConnectorClient,
-        version: WallConnectorVersion,
-    ) -> None:
-        """Start with no known floor for the energy counter; it is loaded on the first refresh."""
-        super().__init__(hass, entry, client, version, what="lifetime")
-        self.energy_floor_wh: int | None = None
-        self._warned = False
-        # The floor survives restarts, or a low reading just after one would still get through.
-        self._store: Store[dict[str, Any]] = Store(
-            hass, SESSION_STORE_VERSION, f"{DOMAIN}.lifetime.{self.serial}"
-        )
+    what = "lifetime"
+    energy_floor_wh: int | None = None
+    _warned = False
+    _store: Store[dict[str, Any]] | None = None
 
     async def async_shutdown(self) -> None:
         """Write the floor before stopping (a pending delayed save would be lost)."""
         await super().async_shutdown()
-        await self._store.async_save({"energy_floor_wh": self.energy_floor_wh})
+        if self._store is not None:
+            await self._store.async_save({"energy_floor_wh": self.energy_floor_wh})
 
     async def _async_setup_source(self) -> None:
-        """Load the highest lifetime energy seen before."""
+        """Load the highest lifetime energy seen before (it survives restarts)."""
+        self._store = Store(self.hass, SESSION_STORE_VERSION, f"{DOMAIN}.lifetime.{self.serial}")
         stored = await self._store.async_load()
         self.energy_floor_wh = stored.get("energy_floor_wh") if stored else None
 
@@ -236,7 +221,7 @@ class WallConnectorLifetimeCoordinator(_WallConnectorCoordinator[WallConnectorLi
             energy = floor
         if energy is not None:
             self.energy_floor_wh = energy
-        if energy != floor:
+        if energy != floor and self._store is not None:
             self._store.async_delay_save(lambda: {"energy_floor_wh": self.energy_floor_wh}, 10)
         return lifetime if energy == lifetime.energy_wh else replace(lifetime, energy_wh=energy)
 
@@ -259,15 +244,7 @@ class WallConnectorInfo:
 class WallConnectorInfoCoordinator(_WallConnectorCoordinator[WallConnectorInfo]):
     """Polls version and Wi-Fi every few minutes and keeps the device's firmware current."""
 
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: ConfigEntry[Any],
-        client: WallConnectorClient,
-        version: WallConnectorVersion,
-    ) -> None:
-        """Nothing beyond the shared construction."""
-        super().__init__(hass, entry, client, version, what="info")
+    what = "info"
 
     async def _async_fetch(self) -> WallConnectorInfo:
         """Read version and Wi-Fi status concurrently."""
