@@ -14,6 +14,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -633,3 +634,66 @@ async def test_control_rate_limited(
             blocking=True,
         )
     assert failed.value.translation_key == "powerwall_command_failed"
+
+
+# Proxy-compatible views
+
+
+@pytest.mark.usefixtures("frozen")  # before the client's token is issued
+async def test_proxy_views(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
+    start_sim: StartSim,
+) -> None:
+    """Per gateway and combined, the views answer like the pypowerwall proxy, behind auth."""
+    assert await async_setup_component(hass, "http", {})
+    sims = [await start_sim(din=din, batteries=index + 1) for index, din in enumerate(DINS[:2])]
+    base = f"/api/{DOMAIN}/powerwall"
+
+    async def get(path: str) -> Any:
+        response = await client.get(f"{base}/{path}")
+        assert response.status == 200
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        return await response.json()
+
+    await setup_entry(hass, powerwall_entry(sims[0]))
+    # The test client freezes the router; Home Assistant's own server allows late routes.
+    client = await hass_client()
+    assert await get("combined/aggregates") is None
+    await setup_entry(hass, powerwall_entry(sims[1]))
+
+    flows = [sim.flows() for sim in sims]
+    aggregates = await get(f"{DINS[0]}/aggregates")
+    assert aggregates["site"]["instant_power"] == pytest.approx(flows[0].site)
+    assert aggregates["solar"]["energy_exported"] == pytest.approx(sims[0].counters.solar_exported)
+    assert (await get(f"{DINS[0]}/soe"))["percentage"] == pytest.approx(sims[0].level_raw_pct)
+    assert await get(f"{DINS[0]}/alerts") == ["SystemConnectedToGrid"]
+    assert await get(f"{DINS[0]}/vitals") is None
+    assert await get(f"{DINS[0]}/strings") is None
+    assert await get("TG000/aggregates") is None
+
+    combined = await get("combined/aggregates")
+    assert combined["load"]["instant_power"] == pytest.approx(
+        sum(flow.load for flow in flows), abs=0.2
+    )
+    assert combined["site"]["energy_imported"] == pytest.approx(
+        sum(sim.counters.site_imported for sim in sims)
+    )
+    capacity = sum(sim.full_pack_wh for sim in sims)
+    assert (await get("combined/soe"))["percentage"] == pytest.approx(
+        sum(sim.level_raw_pct * sim.full_pack_wh for sim in sims) / capacity, abs=0.01
+    )
+    assert await get("combined/alerts") == ["SystemConnectedToGrid"]
+    assert await get("combined/vitals") is None
+
+    sims[1].fault = "offline"
+    await hass.config_entries.async_reload(hass.config_entries.async_entries(DOMAIN)[1].entry_id)
+    await hass.async_block_till_done()
+    assert await get(f"{DINS[1]}/aggregates") is None
+    assert await get("combined/aggregates") is None
+    assert await get("combined/alerts") is None
+
+    assert (await client.get(f"{base}/combined/temps")).status == 404
+    anonymous = await hass_client_no_auth()
+    assert (await anonymous.get(f"{base}/combined/aggregates")).status == 401

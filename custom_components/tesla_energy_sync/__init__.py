@@ -53,6 +53,7 @@ from .coordinator.wall_connector import (
 from .models import TesConfigEntry, TesRuntimeData
 from .services import async_setup_services
 from .telemetry_config import consumer_config
+from .views import async_register_views
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -68,6 +69,7 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the services, which belong to the integration rather than to one entry."""
     async_setup_services(hass)
+    async_register_views(hass)
     return True
 
 

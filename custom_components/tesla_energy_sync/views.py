@@ -1,0 +1,132 @@
+"""Read-only pypowerwall-proxy-compatible endpoints under Home Assistant's authenticated API.
+
+GET /api/tesla_energy_sync/powerwall/<din or "combined">/<endpoint> answers like the
+pypowerwall proxy's /aggregates, /soe, /vitals, /strings and /alerts: HTTP 200 with a
+JSON body, `null` when there is no data (a gateway that is not loaded or not answering,
+or a combined view with fewer than two gateways). Differences from the proxy:
+/aggregates carries only instant_power, energy_imported and energy_exported of each
+section (what this integration reads); /vitals and /strings are always null, because
+it does not read them (firmware 23.44 and later has no vitals on the customer API).
+Unlike the proxy, every request needs a Home Assistant access token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
+
+from aiohttp import web
+from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
+
+from .clients.powerwall_models import app_to_raw_pct
+from .const import DOMAIN, EntryKind
+from .coordinator.powerwall_combined import METERS, powerwall_combined
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from .clients.powerwall import PowerwallSnapshot
+    from .coordinator.powerwall_combined import PowerwallCombined
+
+COMBINED: Final = "combined"
+_HEADERS: Final = {"Access-Control-Allow-Origin": "*"}
+
+
+def _section(power: float | None, imported: float | None, exported: float | None) -> dict[str, Any]:
+    return {"instant_power": power, "energy_imported": imported, "energy_exported": exported}
+
+
+def _aggregates(snapshot: PowerwallSnapshot) -> dict[str, Any]:
+    return {
+        meter: _section(
+            getattr(snapshot, meter).power_w,
+            getattr(snapshot, meter).energy_imported_wh,
+            getattr(snapshot, meter).energy_exported_wh,
+        )
+        for meter in METERS
+    }
+
+
+def _combined_aggregates(combined: PowerwallCombined) -> dict[str, Any] | None:
+    snapshots = combined.complete
+    if snapshots is None:
+        return None
+
+    def total(meter: str, field: str) -> float | None:
+        values = [getattr(getattr(snapshot, meter), field) for snapshot in snapshots]
+        return None if any(value is None for value in values) else sum(values)
+
+    return {
+        meter: _section(
+            combined.power_w(meter),
+            total(meter, "energy_imported_wh"),
+            total(meter, "energy_exported_wh"),
+        )
+        for meter in METERS
+    }
+
+
+def _soe(level_app_pct: float | None) -> dict[str, Any] | None:
+    # The proxy's /soe is the gateway's raw scale.
+    return None if level_app_pct is None else {"percentage": app_to_raw_pct(level_app_pct)}
+
+
+_GATEWAY: Final[dict[str, Callable[[PowerwallSnapshot], Any]]] = {
+    "aggregates": _aggregates,
+    "soe": lambda snapshot: _soe(snapshot.battery_level_pct),
+    "alerts": lambda snapshot: list(snapshot.alerts),
+    "vitals": lambda _snapshot: None,
+    "strings": lambda _snapshot: None,
+}
+
+
+def _combined_alerts(combined: PowerwallCombined) -> list[str] | None:
+    snapshots = combined.complete
+    if snapshots is None:
+        return None
+    return sorted({alert for snapshot in snapshots for alert in snapshot.alerts})
+
+
+_COMBINED: Final[dict[str, Callable[[PowerwallCombined], Any]]] = {
+    "aggregates": _combined_aggregates,
+    "soe": lambda combined: _soe(combined.battery_level_pct()),
+    "alerts": _combined_alerts,
+    "vitals": lambda _combined: None,
+    "strings": lambda _combined: None,
+}
+
+
+class PowerwallProxyView(HomeAssistantView):
+    """GET /api/tesla_energy_sync/powerwall/{target}/{endpoint}."""
+
+    url = f"/api/{DOMAIN}/powerwall/{{target}}/{{endpoint}}"
+    name = f"api:{DOMAIN}:powerwall"
+    requires_auth = True
+
+    async def get(self, request: web.Request, target: str, endpoint: str) -> web.Response:
+        """Answer like the pypowerwall proxy (HTTP 200, null when there is no data)."""
+        if endpoint not in _GATEWAY:
+            return web.Response(status=404, text="Not Found")
+        hass = request.app[KEY_HASS]
+        return web.json_response(_body(hass, target, endpoint), headers=_HEADERS)
+
+
+def _body(hass: HomeAssistant, target: str, endpoint: str) -> Any:
+    if target == COMBINED:
+        combined = powerwall_combined(hass)
+        if len(combined.members) < 2:
+            return None
+        return _COMBINED[endpoint](combined)
+    for entry in hass.config_entries.async_loaded_entries(DOMAIN):
+        if entry.runtime_data.kind is EntryKind.POWERWALL and entry.unique_id == target:
+            coordinator = entry.runtime_data.coordinators["powerwall"]
+            if not coordinator.last_update_success or coordinator.data is None:
+                return None
+            return _GATEWAY[endpoint](coordinator.data)
+    return None
+
+
+def async_register_views(hass: HomeAssistant) -> None:
+    """Register the views once, when Home Assistant's HTTP server is set up."""
+    if getattr(hass, "http", None) is not None:
+        hass.http.register_view(PowerwallProxyView())
