@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import ExitStack
+from dataclasses import replace
+import inspect
 from pathlib import Path
+import threading
+from types import SimpleNamespace
 from typing import Any
 from unittest.mock import patch
 
@@ -25,8 +30,11 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
 from custom_components.tesla_energy_sync.clients.errors import ResponseError
+from custom_components.tesla_energy_sync.clients.powerwall import PowerwallMode, PowerwallSnapshot
 from custom_components.tesla_energy_sync.clients.powerwall_models import (
+    MeterReading,
     app_to_raw_pct,
+    build_snapshot,
     raw_to_app_pct,
 )
 from custom_components.tesla_energy_sync.const import (
@@ -38,6 +46,7 @@ from custom_components.tesla_energy_sync.const import (
     DOMAIN,
     EntryKind,
 )
+from custom_components.tesla_energy_sync.coordinator.powerwall_combined import PowerwallCombined
 from simulators.powerwall import PowerwallSimulator
 
 from .conftest import FROZEN_TIME, setup_entry
@@ -697,3 +706,97 @@ async def test_proxy_views(
     assert (await client.get(f"{base}/combined/temps")).status == 404
     anonymous = await hass_client_no_auth()
     assert (await anonymous.get(f"{base}/combined/aggregates")).status == 401
+
+
+def _snapshot(**fields: Any) -> PowerwallSnapshot:
+    base = build_snapshot(
+        PowerwallMode.LOCAL,
+        status=None,
+        site_name=None,
+        aggregates={meter: {"instant_power": 100.0} for meter in ("site", "solar")},
+        soe=None,
+        operation=None,
+        grid_status=None,
+        system_status=None,
+        time_remaining=None,
+        alerts=None,
+    )
+    assert base is not None
+    return replace(base, **fields)
+
+
+async def test_combined_with_partial_gateways(hass: HomeAssistant) -> None:
+    """A gateway without a level, a capacity, a meter or counters leaves those combined unknown."""
+    combined = PowerwallCombined(hass)
+    members = [
+        SimpleNamespace(data=_snapshot(), last_update_success=True),
+        SimpleNamespace(data=_snapshot(), last_update_success=True),
+    ]
+    combined.members = dict(enumerate(members))  # type: ignore[arg-type]
+    assert combined.power_w("site") == 200.0
+    assert combined.power_w("battery") is None
+    assert combined.battery_level_pct() is None
+    assert combined.capacity_wh() is None
+    members[1].data = _snapshot(battery_level_pct=50.0, nominal_full_pack_energy_wh=0.0)
+    members[0].data = members[1].data
+    assert combined.battery_level_pct() is None
+    members[1].last_update_success = False
+    assert combined.power_w("site") is None
+    assert combined.battery_level_pct() is None
+    assert combined.capacity_wh() is None
+    # A counter that goes back (a replaced meter) is a new baseline, not a negative step.
+    meter = MeterReading(0.0, 1000.0, None)
+    combined._accumulate("a", _snapshot(site=meter))
+    combined._accumulate("a", _snapshot(site=replace(meter, energy_imported_wh=1500.0)))
+    combined._accumulate("a", _snapshot(site=replace(meter, energy_imported_wh=100.0)))
+    combined._accumulate("a", _snapshot(site=replace(meter, energy_imported_wh=150.0)))
+    assert combined.energy_wh == {"site_imported": 550.0}
+
+
+async def test_no_pypowerwall_call_in_the_event_loop(
+    hass: HomeAssistant, powerwall_simulator: PowerwallSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Set-up, polls, control, reload and unload call pypowerwall only from executor threads."""
+    import pypowerwall
+
+    in_loop: list[str] = []
+    seen: set[str] = set()
+    loop_thread = threading.get_ident()
+
+    def watch(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def watched(*args: Any, **kwargs: Any) -> Any:
+            seen.add(name)
+            if threading.get_ident() == loop_thread:
+                in_loop.append(name)
+            return original(*args, **kwargs)
+
+        return watched
+
+    names = [
+        name
+        for name, value in vars(pypowerwall.Powerwall).items()
+        if inspect.isfunction(value) and not name.startswith("__")
+    ] + ["__init__"]
+    with ExitStack() as stack:
+        for name in names:
+            stack.enter_context(
+                patch.object(
+                    pypowerwall.Powerwall, name, watch(name, getattr(pypowerwall.Powerwall, name))
+                )
+            )
+        entry = powerwall_entry(powerwall_simulator, options={CONF_CONTROL: True})
+        await setup_entry(hass, entry)
+        await advance(hass, freezer, 15)
+        await hass.services.async_call(
+            "number",
+            "set_value",
+            {"entity_id": entity_id(hass, "number", f"{DIN}_backup_reserve"), "value": 40},
+            blocking=True,
+        )
+        await hass.config_entries.async_reload(entry.entry_id)
+        await hass.async_block_till_done()
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    assert powerwall_simulator.reserve_raw_pct == pytest.approx(app_to_raw_pct(40))
+    assert {"__init__", "poll", "level", "set_reserve"} <= seen
+    assert in_loop == []
