@@ -737,3 +737,13 @@ async def test_a_cancelled_abandoned_call_is_fine() -> None:
     future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     future.cancel()
     _consume_exception(future)
+
+
+async def test_malformed_first_answer_is_a_response_error(
+    sim: PowerwallSimulator, make_gateway: Callable[..., PowerwallGateway]
+) -> None:
+    """A malformed body on a fresh gateway (protobuf vitals included) is a ResponseError."""
+    gateway = make_gateway(sim)
+    sim.fault = "malformed"
+    with pytest.raises(ResponseError):
+        await gateway.read()

@@ -304,6 +304,7 @@ class PowerwallGateway:
 
     def _guarded[T](self, work: Callable[[Any], T]) -> T:
         """Run work on the connected pypowerwall object and map what it raises."""
+        from google.protobuf.message import DecodeError as ProtobufDecodeError
         from pypowerwall.exceptions import PyPowerwallInvalidConfigurationParameter
         from pypowerwall.local.exceptions import LoginError
 
@@ -316,7 +317,8 @@ class PowerwallGateway:
             failure = ClientError(f"Powerwall {self.host}: {err}")
         except ConnectionError as err:
             failure = ClientConnectionError(f"Powerwall {self.host} unreachable: {err}")
-        except (TypeError, ValueError, KeyError, AttributeError) as err:
+        except (TypeError, ValueError, KeyError, AttributeError, ProtobufDecodeError) as err:
+            # Protobuf's DecodeError comes from a malformed /api/devices/vitals body.
             failure = ResponseError(f"Powerwall {self.host}: unusable answer: {err!r}")
         # Raised outside the handlers on purpose: chained to pypowerwall's exception it
         # would pin pypowerwall's frames, and with them the failed response and its
