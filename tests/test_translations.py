@@ -38,6 +38,13 @@ def test_raised_translation_keys_exist() -> None:
 def test_entity_translation_keys_exist() -> None:
     """Every entity description's translation_key is named in strings.json and icons.json."""
     from custom_components.tesla_energy_sync.binary_sensor import BINARY_SENSORS
+    from custom_components.tesla_energy_sync.descriptions.telemetry import (
+        TRACKER,
+        VEHICLE_BINARY_SENSORS,
+        VEHICLE_SENSORS,
+    )
+    from custom_components.tesla_energy_sync.number import NUMBERS
+    from custom_components.tesla_energy_sync.select import SELECTS
     from custom_components.tesla_energy_sync.sensor import SENSORS
     from custom_components.tesla_energy_sync.switch import SWITCHES
 
@@ -45,7 +52,16 @@ def test_entity_translation_keys_exist() -> None:
     icons = _load("icons.json")["entity"]
     assert isinstance(entity, dict)
     assert isinstance(icons, dict)
-    tables = (("sensor", SENSORS), ("binary_sensor", BINARY_SENSORS), ("switch", SWITCHES))
+    tables = (
+        ("sensor", SENSORS),
+        ("binary_sensor", BINARY_SENSORS),
+        ("switch", SWITCHES),
+        ("number", NUMBERS),
+        ("select", SELECTS),
+        ("sensor", {"telemetry": VEHICLE_SENSORS}),
+        ("binary_sensor", {"telemetry": VEHICLE_BINARY_SENSORS}),
+        ("device_tracker", {"telemetry": (TRACKER,)}),
+    )
     for platform, table in tables:
         for descriptions in table.values():
             for description in descriptions:

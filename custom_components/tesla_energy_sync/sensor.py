@@ -74,8 +74,9 @@ class TesSensor(TesEntity, SensorEntity):
     """A sensor described by a TesSensorEntityDescription."""
 
     entity_description: TesSensorEntityDescription[Any, Any]
-    # 48 h of forecasts would bloat the recorder; the current value is what history needs.
-    _unrecorded_attributes = frozenset({"forecasts"})
+    # 48 h of forecasts, or the 48 rows sent to a Powerwall, would bloat the recorder; the
+    # current value is what history needs.
+    _unrecorded_attributes = frozenset({"forecasts", "slots"})
 
     def __init__(
         self, coordinator: TesCoordinator[Any], description: TesSensorEntityDescription[Any, Any]

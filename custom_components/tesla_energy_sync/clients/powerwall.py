@@ -304,7 +304,9 @@ class PowerwallGateway:
 
     def _guarded[T](self, work: Callable[[Any], T]) -> T:
         """Run work on the connected pypowerwall object and map what it raises."""
-        from google.protobuf.message import DecodeError as ProtobufDecodeError
+        from google.protobuf.message import (  # type: ignore[import-untyped]
+            DecodeError as ProtobufDecodeError,
+        )
         from pypowerwall.exceptions import PyPowerwallInvalidConfigurationParameter
         from pypowerwall.local.exceptions import LoginError
 
