@@ -76,6 +76,7 @@ def seed(
     wall_connector_host: str,
     tesla_url: str,
     kafka: str,
+    powerwall_ports: list[int],
 ) -> None:
     """Write our entries into config/.storage, replacing earlier seeded ones."""
     storage = config / ".storage"
@@ -156,7 +157,22 @@ def seed(
             "security_protocol": "PLAINTEXT",
         },
     )
-    seeded = (amber, comed, wall_connector, tou_sync, fleet)
+    # Two simulated gateways (1 and 2 Powerwalls), so the combined device shows too.
+    gateways = [
+        _entry(
+            "powerwall",
+            f"Simulated Home {index + 1}",
+            f"1232100-00-E--TG1210000000{index + 1:02d}",
+            {
+                "host": f"127.0.0.1:{port}",
+                "powerwall_mode": "local",
+                "email": "owner@example.com",
+                "password": "S1mulated",
+            },
+        )
+        for index, port in enumerate(powerwall_ports)
+    ]
+    seeded = (amber, comed, wall_connector, tou_sync, fleet, *gateways)
     _garage_zone(config)
     ours = {e["unique_id"] for e in seeded}
     kept = [
@@ -199,6 +215,7 @@ def main() -> int:
     seed_parser.add_argument("--wall-connector-host", required=True)
     seed_parser.add_argument("--tesla-url", required=True)
     seed_parser.add_argument("--kafka", required=True)
+    seed_parser.add_argument("--powerwall-ports", required=True)
     args = parser.parse_args()
     if args.command == "requirements":
         sys.stdout.write("\n".join(requirements()) + "\n")
@@ -210,6 +227,7 @@ def main() -> int:
             args.wall_connector_host,
             args.tesla_url,
             args.kafka,
+            [int(port) for port in args.powerwall_ports.split(",") if port],
         )
     return 0
 
