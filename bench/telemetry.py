@@ -88,24 +88,13 @@ from custom_components.tesla_energy_sync.coordinator.telemetry import TelemetryH
 from simulators.amber import AmberSimulator
 from simulators.comed import ComEdSimulator
 from simulators.fleet_telemetry import START_TIME, encode_payload, plan_trip, trip_samples
-from simulators.kafka_broker import TansuBroker
+from simulators.kafka_broker import TANSU_TIMING, TansuBroker
 from simulators.tesla_energy import SITE_ID as ENERGY_SITE_ID, TeslaEnergySimulator
 from simulators.wall_connector import WallConnectorSimulator
 
 PREFIX = "bench"
 TOPIC = RecordType.VEHICLE_DATA.topic(PREFIX)
 VINS = tuple(f"5YJ3BEN{n:010d}" for n in range(1, 6))
-# As in tests/test_fleet_telemetry.py: Tansu answers a group join after half the session timeout.
-FAST = Timing(
-    backoff_initial=0.1,
-    backoff_max=0.5,
-    poll_timeout=0.2,
-    probe_interval=0.3,
-    probe_timeout=1.0,
-    request_timeout=3.0,
-    session_timeout=1.0,
-    heartbeat_interval=0.3,
-)
 AMBER_TOKEN = "psk_bench"  # noqa: S105 - a key only the local simulator knows
 AMBER_SITE_ID = "01J0SIMSITE0000000000000001"
 TESLA_TOKEN = "tesla_bench"  # noqa: S105 - a token only the local simulator knows
@@ -252,7 +241,7 @@ def fetch_timer(result: Ingest, done: Callable[[], bool]) -> Iterator[None]:
 async def bare_ingest(bootstrap: str, count: int, fetch_wait_ms: int | None = None) -> Ingest:
     """Fetch and decode `count` records with a plain aiokafka consumer (no Home Assistant)."""
     config = consumer_config(f"bench-bare-{next(_groups)}")
-    options = kafka_options(config, FAST) | {"bootstrap_servers": bootstrap}
+    options = kafka_options(config, TANSU_TIMING) | {"bootstrap_servers": bootstrap}
     if fetch_wait_ms is not None:
         options["fetch_max_wait_ms"] = fetch_wait_ms
     result = Ingest()
@@ -266,7 +255,8 @@ async def bare_ingest(bootstrap: str, count: int, fetch_wait_ms: int | None = No
                 while result.records < count:
                     began = time.perf_counter()
                     batch = await kafka.getmany(
-                        timeout_ms=int(FAST.poll_timeout * 1000), max_records=FAST.max_records
+                        timeout_ms=int(TANSU_TIMING.poll_timeout * 1000),
+                        max_records=TANSU_TIMING.max_records,
                     )
                     if result.first:
                         result.add("getmany (await)", time.perf_counter() - began)
@@ -750,7 +740,7 @@ async def run_home_assistant(
         patch(
             "homeassistant.helpers.aiohttp_client._async_make_resolver", return_value=_Resolver()
         ),
-        patch("custom_components.tesla_energy_sync.telemetry_config.TIMING", FAST),
+        patch("custom_components.tesla_energy_sync.telemetry_config.TIMING", TANSU_TIMING),
     ):
         async with async_test_home_assistant() as hass:
             hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)  # load custom_components/

@@ -13,10 +13,12 @@ import socket
 import subprocess
 import sys
 import tempfile
-from typing import IO
+from typing import IO, Final
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+
+from custom_components.tesla_energy_sync.clients.fleet_telemetry.config import Timing
 
 from ._server import require_loopback
 
@@ -57,6 +59,20 @@ def free_port(host: str = "127.0.0.1") -> int:
         probe.bind((host, 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+# Consumer timings for a Tansu broker in tests and benchmarks: Tansu answers a group join only
+# after half the session timeout, so the production defaults would make every join take ~5 s.
+TANSU_TIMING: Final = Timing(
+    backoff_initial=0.1,
+    backoff_max=0.5,
+    poll_timeout=0.2,
+    probe_interval=0.3,
+    probe_timeout=1.0,
+    request_timeout=3.0,
+    session_timeout=1.0,
+    heartbeat_interval=0.3,
+)
 
 
 class TansuBroker:

@@ -18,7 +18,6 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.tesla_energy_sync.clients.fleet_telemetry.config import Timing
 from custom_components.tesla_energy_sync.clients.fleet_telemetry.models import (
     ConnectivityStatus,
     RecordType,
@@ -41,30 +40,20 @@ from simulators.fleet_telemetry import (
     expected_state,
     trip_samples,
 )
-from simulators.kafka_broker import TansuBroker
+from simulators.kafka_broker import TANSU_TIMING, TansuBroker
 
 from .helpers import entity_id
 
 PREFIX = "ha"
 VIN = "5YJ3SIM0000000001"
 OTHER_VIN = "5YJYSIM0000000002"
-FAST = Timing(
-    backoff_initial=0.1,
-    backoff_max=0.5,
-    poll_timeout=0.2,
-    probe_interval=0.3,
-    probe_timeout=1.0,
-    request_timeout=3.0,
-    session_timeout=1.0,
-    heartbeat_interval=0.3,
-)
 _groups = itertools.count()
 
 
 @pytest.fixture(autouse=True)
 def fast_consumer() -> Generator[None]:
     """Tansu answers a group join after half the session timeout: keep it short in tests."""
-    with patch("custom_components.tesla_energy_sync.telemetry_config.TIMING", FAST):
+    with patch("custom_components.tesla_energy_sync.telemetry_config.TIMING", TANSU_TIMING):
         yield
 
 

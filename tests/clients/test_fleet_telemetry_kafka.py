@@ -12,7 +12,6 @@ import pytest
 from custom_components.tesla_energy_sync.clients.fleet_telemetry.config import (
     ConsumerConfig,
     OffsetReset,
-    Timing,
 )
 from custom_components.tesla_energy_sync.clients.fleet_telemetry.consumer import TelemetryConsumer
 from custom_components.tesla_energy_sync.clients.fleet_telemetry.models import (
@@ -33,22 +32,11 @@ from simulators.fleet_telemetry import (
     plan_trip,
     trip_samples,
 )
-from simulators.kafka_broker import TansuBroker, free_port
+from simulators.kafka_broker import TANSU_TIMING, TansuBroker, free_port
 
 PREFIX = "tesla_telemetry"
 VINS = ["5YJ3SIM0000000001", "5YJYSIM0000000002"]
 STRANGER = "7SAYSIM0000000003"
-# Fast enough for tests; Tansu answers a group join after half the session timeout.
-FAST = Timing(
-    backoff_initial=0.1,
-    backoff_max=0.5,
-    poll_timeout=0.2,
-    probe_interval=0.3,
-    probe_timeout=1.0,
-    request_timeout=3.0,
-    session_timeout=1.0,
-    heartbeat_interval=0.3,
-)
 _groups = itertools.count()
 
 
@@ -93,7 +81,9 @@ class Harness:
     ) -> None:
         """Prepare; `fail_first` makes apply raise, `on_apply` runs inside each apply."""
         self.states: list[bool] = []
-        self.consumer = TelemetryConsumer(config, timing=FAST, on_state_change=self.states.append)
+        self.consumer = TelemetryConsumer(
+            config, timing=TANSU_TIMING, on_state_change=self.states.append
+        )
         self.applied: list[Decoded] = []
         self.fail_first = fail_first
         self.on_apply = on_apply
@@ -293,7 +283,7 @@ async def test_stop_abandons_a_commit_to_a_frozen_broker(broker: TansuBroker) ->
         began = loop.time()
         await harness.stop()
         # Closing waits for aiokafka's own request timeout at most.
-        assert loop.time() - began < FAST.request_timeout + 1
+        assert loop.time() - began < TANSU_TIMING.request_timeout + 1
     finally:
         broker.resume()
 
@@ -340,7 +330,7 @@ async def test_missing_topics_are_picked_up_once_created() -> None:
 
 async def test_unreachable_broker_keeps_retrying_and_stops_promptly() -> None:
     config = ConsumerConfig(f"127.0.0.1:{free_port()}", PREFIX, "ha-nobody")
-    consumer = TelemetryConsumer(config, timing=FAST)
+    consumer = TelemetryConsumer(config, timing=TANSU_TIMING)
     task = asyncio.create_task(consumer.run(lambda batch: None))
     await _eventually(lambda: consumer.reconnects >= 2)
     assert not consumer.connected
@@ -356,7 +346,7 @@ async def test_batches_of_skipped_records_are_committed_too(broker: TansuBroker)
     await producer.stop()
     config = _config(broker, vins=frozenset(VINS))
     applied: list[list[Decoded]] = []
-    consumer = TelemetryConsumer(config, timing=FAST)
+    consumer = TelemetryConsumer(config, timing=TANSU_TIMING)
     task = asyncio.create_task(consumer.run(applied.append))
     await _eventually(lambda: consumer.skipped_vin + consumer.malformed == sent + producer.garbage)
     await consumer.stop()
