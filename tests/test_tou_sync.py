@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import ClientSession
@@ -58,6 +59,15 @@ async def _setup(
     await hass.async_block_till_done()
     assert tou_entry.state is ConfigEntryState.LOADED
     return entity_id(hass, "switch", f"tou_{SITE_ID}_automatic_sync")
+
+
+async def _sync_tou(hass: HomeAssistant, **data: object) -> dict[str, Any]:
+    """Call tesla_energy_sync.sync_tou and return its response."""
+    response = await hass.services.async_call(
+        DOMAIN, "sync_tou", data, blocking=True, return_response=True
+    )
+    assert response is not None
+    return dict(response)
 
 
 def _sensor(hass: HomeAssistant, key: str) -> str:
@@ -117,10 +127,7 @@ async def test_automatic_sync_follows_price_intervals(
 
     # A manual sync in an interval that already had an upload sends nothing.
     uploads = tesla_energy_simulator.upload_count
-    response = await hass.services.async_call(
-        DOMAIN, "sync_tou", {}, blocking=True, return_response=True
-    )
-    assert response is not None
+    response = await _sync_tou(hass)
     assert response["result"] in {"unchanged", "already_synced"}
     assert tesla_energy_simulator.upload_count == uploads
 
@@ -135,18 +142,11 @@ async def test_dry_run_returns_the_tariff_without_sending(
 ) -> None:
     """dry_run plans only."""
     await _setup(hass, amber_entry, tou_entry)
-    response = await hass.services.async_call(
-        DOMAIN,
-        "sync_tou",
-        {"config_entry_id": tou_entry.entry_id, "dry_run": True},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
+    response = await _sync_tou(hass, config_entry_id=tou_entry.entry_id, dry_run=True)
     assert response["result"] == "dry_run"
     assert response["uploaded"] is False
-    assert len(response["slots"]) == 48  # type: ignore[arg-type]
-    assert same_rates(await _expected_tariff(amber_simulator), response["tariff"])  # type: ignore[arg-type]
+    assert len(response["slots"]) == 48
+    assert same_rates(await _expected_tariff(amber_simulator), response["tariff"])
     assert tesla_energy_simulator.upload_count == 0
 
 
@@ -168,10 +168,7 @@ async def test_missing_prices_upload_nothing_and_raise_a_repair(
         channels={**prices.data.channels, ChannelType.GENERAL: replace(general, forecasts=())},
     )
     prices.async_set_updated_data(stripped)
-    response = await hass.services.async_call(
-        DOMAIN, "sync_tou", {}, blocking=True, return_response=True
-    )
-    assert response is not None
+    response = await _sync_tou(hass)
     assert response["result"] == "missing_prices"
     assert tesla_energy_simulator.upload_count == 0
     issues = ir.async_get(hass)
@@ -180,10 +177,7 @@ async def test_missing_prices_upload_nothing_and_raise_a_repair(
 
     await hass.config_entries.async_reload(amber_entry.entry_id)
     await hass.async_block_till_done()
-    response = await hass.services.async_call(
-        DOMAIN, "sync_tou", {}, blocking=True, return_response=True
-    )
-    assert response is not None
+    response = await _sync_tou(hass)
     assert response["result"] == "uploaded"
     assert issues.async_get_issue(DOMAIN, f"tou_sync_failed_{tou_entry.entry_id}") is None
 
@@ -198,10 +192,7 @@ async def test_tariff_source_down_uploads_nothing(
     """With the Amber entry not loaded there is nothing to plan from."""
     await _setup(hass, amber_entry, tou_entry)
     await hass.config_entries.async_unload(amber_entry.entry_id)
-    response = await hass.services.async_call(
-        DOMAIN, "sync_tou", {}, blocking=True, return_response=True
-    )
-    assert response is not None
+    response = await _sync_tou(hass)
     assert response["result"] == "no_prices"
     assert tesla_energy_simulator.upload_count == 0
 
@@ -216,10 +207,7 @@ async def test_refused_upload_is_reported(
     """An upload Tesla answers with an error is reported, and not counted as sent."""
     await _setup(hass, amber_entry, tou_entry)
     tesla_energy_simulator.command_answer = {"response": {"code": 400, "message": "no"}}
-    response = await hass.services.async_call(
-        DOMAIN, "sync_tou", {}, blocking=True, return_response=True
-    )
-    assert response is not None
+    response = await _sync_tou(hass)
     assert response["result"] == "upload_failed"
     assert response["uploaded"] is False
 
@@ -237,20 +225,14 @@ async def test_rate_limits_are_honoured(
     tesla_energy_simulator.rate_limit = 1
     tesla_energy_simulator.rate_window = 3600
     tesla_energy_simulator.retry_after = "600"
-    response = await hass.services.async_call(
-        DOMAIN, "sync_tou", {}, blocking=True, return_response=True
-    )
-    assert response is not None
+    response = await _sync_tou(hass)
     assert response["result"] == "unverified"  # sent; the read-back was refused
     assert response["uploaded"] is True
     assert tesla_energy_simulator.upload_count == 1
 
     for _ in range(30):  # five minutes: a new price interval
         await advance(hass, freezer, 10)
-    response = await hass.services.async_call(
-        DOMAIN, "sync_tou", {}, blocking=True, return_response=True
-    )
-    assert response is not None
+    response = await _sync_tou(hass)
     assert response["result"] == "rate_limited"  # not even tried inside Retry-After
     assert tesla_energy_simulator.upload_count == 1
 
@@ -330,10 +312,7 @@ async def test_refuses_without_trustworthy_prices(
     prices = amber_entry.runtime_data.coordinators["prices"]
 
     async def sync() -> str:
-        response = await hass.services.async_call(
-            DOMAIN, "sync_tou", {}, blocking=True, return_response=True
-        )
-        assert response is not None
+        response = await _sync_tou(hass)
         return str(response["result"])
 
     # Amber's last poll failed: its data is not current.
@@ -371,10 +350,7 @@ async def test_site_without_time_zone_is_refused(
     freezer.move_to(FROZEN_TIME)
     tesla_energy_simulator.site(SITE_ID)["installation_time_zone"] = None
     await _setup(hass, amber_entry, tou_entry)
-    response = await hass.services.async_call(
-        DOMAIN, "sync_tou", {}, blocking=True, return_response=True
-    )
-    assert response is not None
+    response = await _sync_tou(hass)
     assert response["result"] == "invalid_tariff"
     assert tesla_energy_simulator.upload_count == 0
 
@@ -394,14 +370,11 @@ async def test_comed_as_the_source(
     )
     await hass.config_entries.async_setup(tou_entry.entry_id)
     await hass.async_block_till_done()
-    response = await hass.services.async_call(
-        DOMAIN, "sync_tou", {}, blocking=True, return_response=True
-    )
-    assert response is not None
+    response = await _sync_tou(hass)
     assert response["result"] == "uploaded"
     stored = tesla_energy_simulator.site(SITE_ID)["tariff_content_v2"]
     assert stored["currency"] == "USD"
-    assert same_rates(response["tariff"], stored)  # type: ignore[arg-type]
+    assert same_rates(response["tariff"], stored)
     state = hass.states.get(entity_id(hass, "sensor", f"tou_{SITE_ID}_next_planned_price"))
     assert state is not None
     assert state.attributes["unit_of_measurement"] == "USD/kWh"
