@@ -545,7 +545,7 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
         self, data: Mapping[str, Any]
     ) -> tuple[PowerwallSnapshot | None, str]:
         """Log in and read the gateway once, or say why not (wrong password vs unreachable)."""
-        from . import powerwall_gateway, powerwall_storage
+        from .sources import powerwall_gateway, powerwall_storage
 
         storage = powerwall_storage(self.hass, f"flow_{self.flow_id}")
         gateway = powerwall_gateway(self.hass, data, storage, DEFAULT_POWERWALL_POLL_S)
