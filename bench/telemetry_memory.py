@@ -37,7 +37,8 @@ import pytest_socket
 # custom_components/ rather than the test harness's configuration directory.
 import custom_components  # noqa: F401
 
-# tests/test_fleet_telemetry.py's FAST timing: Tansu answers a join after half the session timeout.
+# simulators.kafka_broker.TANSU_TIMING, as values: importing it would load the integration
+# before the baseline reading. (Tansu answers a join after half the session timeout.)
 FAST_TIMING: dict[str, Any] = {
     "backoff_initial": 0.1,
     "backoff_max": 0.5,
