@@ -78,10 +78,17 @@ TANSU_TIMING: Final = Timing(
 class TansuBroker:
     """Start, freeze, thaw, restart and stop one Tansu broker process."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Prepare a broker on `port` (0: pick a free one at the first start)."""
+    def __init__(
+        self, *, host: str = "127.0.0.1", port: int = 0, advertised_port: int | None = None
+    ) -> None:
+        """Prepare a broker on `port` (0: pick a free one at the first start).
+
+        `advertised_port` is what the broker tells clients to connect to, when something (a
+        TLS-terminating proxy) stands in front of it.
+        """
         self.host = require_loopback(host)
         self.port = port
+        self.advertised_port = advertised_port
         self.paused = False
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -103,6 +110,7 @@ class TansuBroker:
         if not self.port:
             self.port = free_port(self.host)
         url = f"tcp://{self.host}:{self.port}"
+        advertised = f"tcp://{self.host}:{self.advertised_port or self.port}"
         env = {key: value for key, value in os.environ.items() if key not in _TANSU_ENV}
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self._process = subprocess.Popen(  # noqa: S603 - our own binary, fixed arguments
@@ -112,7 +120,7 @@ class TansuBroker:
                 "--listener-url",
                 url,
                 "--advertised-listener-url",
-                url,
+                advertised,
                 "--storage-engine",
                 "memory://tansu/",
             ],

@@ -15,6 +15,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 
 from .models import TesConfigEntry
+from .telemetry_config import LEGACY_SSL_FILES, SSL_PEMS
 
 # Credentials, and what identifies a home or a device: meter number, serials, addresses, Wi-Fi.
 TO_REDACT = {
@@ -36,6 +37,9 @@ TO_REDACT = {
     "din",
     "site_name",
     "email",
+    # Fleet Telemetry TLS material (the key above all) and where a legacy entry keeps it.
+    *SSL_PEMS,
+    *LEGACY_SSL_FILES.values(),
 }
 
 

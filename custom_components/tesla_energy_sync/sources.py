@@ -8,13 +8,14 @@ from typing import Any
 
 from homeassistant.const import CONF_ACCESS_TOKEN, CONF_API_TOKEN, CONF_HOST, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from . import telemetry_config
 from .clients.amber import DEFAULT_AMBER_BASE_URL, AmberClient
 from .clients.comed import DEFAULT_COMED_BASE_URL, ComEdClient
 from .clients.errors import ClientError
+from .clients.fleet_telemetry.config import TlsMaterialError
 from .clients.fleet_telemetry.consumer import TelemetryConsumer
 from .clients.powerwall import PowerwallCredentials, PowerwallGateway, PowerwallMode
 from .clients.tesla_energy import DEFAULT_TESLA_BASE_URL, TeslaEnergyClient
@@ -39,7 +40,7 @@ from .coordinator.wall_connector import (
     WallConnectorVitalsCoordinator,
 )
 from .models import TesConfigEntry, TesRuntimeData
-from .telemetry_config import consumer_config
+from .telemetry_config import async_consumer_config
 
 
 async def _amber(hass: HomeAssistant, entry: TesConfigEntry) -> TesRuntimeData:
@@ -100,7 +101,21 @@ async def _tou_sync(hass: HomeAssistant, entry: TesConfigEntry) -> TesRuntimeDat
 
 async def _fleet_telemetry(hass: HomeAssistant, entry: TesConfigEntry) -> TesRuntimeData:
     """A push source: no coordinator; the hub runs the Kafka consumer until the entry unloads."""
-    consumer = TelemetryConsumer(consumer_config(entry.data), timing=telemetry_config.TIMING)
+    try:
+        config = await async_consumer_config(hass, entry.data)
+    except TlsMaterialError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="tls_material",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except OSError as err:  # a legacy entry's PEM file (perhaps on a share not mounted yet)
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="tls_file",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    consumer = TelemetryConsumer(config, timing=telemetry_config.TIMING)
     hub = TelemetryHub(hass, consumer)
     task = entry.async_create_background_task(
         hass, consumer.run(hub.apply), f"{DOMAIN} fleet telemetry {entry.title}"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from pathlib import Path
-import ssl
 from typing import Any
 
 from google.protobuf import json_format  # type: ignore[import-untyped]
@@ -20,6 +18,7 @@ from custom_components.tesla_energy_sync.clients.fleet_telemetry.config import (
     SaslMechanism,
     SecurityProtocol,
     Timing,
+    build_ssl_context,
     kafka_options,
 )
 from custom_components.tesla_energy_sync.clients.fleet_telemetry.decode import (
@@ -554,11 +553,13 @@ def test_kafka_options_plaintext() -> None:
 def test_kafka_options_security(
     protocol: SecurityProtocol, mechanism: SaslMechanism, has_ssl: bool, has_sasl: bool
 ) -> None:
+    context = build_ssl_context() if has_ssl else None
     config = ConsumerConfig(
         "127.0.0.1:9093",
         "tesla",
         "ha",
         security_protocol=protocol,
+        ssl_context=context,
         sasl_mechanism=mechanism,
         sasl_username="user",
         sasl_password="secret",
@@ -567,7 +568,7 @@ def test_kafka_options_security(
     options = kafka_options(config, Timing(request_timeout=12.5))
     assert options["security_protocol"] == protocol.value
     assert options["request_timeout_ms"] == 12500
-    assert isinstance(options.get("ssl_context"), ssl.SSLContext) is has_ssl
+    assert options.get("ssl_context") is context
     if has_sasl:
         assert options["sasl_mechanism"] == mechanism.value
         assert options["sasl_plain_username"] == "user"
@@ -576,9 +577,9 @@ def test_kafka_options_security(
         assert "sasl_mechanism" not in options
 
 
-def test_ssl_context_loads_the_given_files(tmp_path: Path) -> None:
-    config = ConsumerConfig(
-        "b", "p", "g", security_protocol=SecurityProtocol.SSL, ssl_cafile=str(tmp_path / "no.pem")
-    )
-    with pytest.raises(FileNotFoundError):
+@pytest.mark.parametrize("protocol", [SecurityProtocol.SSL, SecurityProtocol.SASL_SSL])
+def test_kafka_options_tls_needs_a_context(protocol: SecurityProtocol) -> None:
+    """The context is built beforehand (it reads files: an executor job), never here."""
+    config = ConsumerConfig("b", "p", "g", security_protocol=protocol)
+    with pytest.raises(ValueError, match="needs an ssl_context"):
         kafka_options(config, Timing())

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 import ssl
+import tempfile
 from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from .models import RecordType
 
@@ -44,10 +50,8 @@ class ConsumerConfig:
     auto_offset_reset: OffsetReset = OffsetReset.LATEST
     vins: frozenset[str] = frozenset()
     security_protocol: SecurityProtocol = SecurityProtocol.PLAINTEXT
-    ssl_cafile: str | None = None
-    ssl_certfile: str | None = None
-    ssl_keyfile: str | None = None
-    ssl_password: str | None = None
+    ssl_context: ssl.SSLContext | None = None
+    """Required for SSL and SASL_SSL; build_ssl_context makes one (in an executor)."""
     sasl_mechanism: SaslMechanism = SaslMechanism.PLAIN
     sasl_username: str | None = None
     sasl_password: str | None = None
@@ -87,17 +91,59 @@ class Timing:
     for an idle fetch every few tens of milliseconds)."""
 
 
-def _ssl_context(config: ConsumerConfig) -> ssl.SSLContext:
-    """Build the TLS context from file paths (a CA and, for mutual TLS, a client cert and key)."""
-    from aiokafka.helpers import create_ssl_context
+class TlsMaterialError(ValueError):
+    """A CA, client certificate or key that TLS cannot use; `reason` says which."""
 
-    context: ssl.SSLContext = create_ssl_context(
-        cafile=config.ssl_cafile,
-        certfile=config.ssl_certfile,
-        keyfile=config.ssl_keyfile,
-        password=config.ssl_password,
-    )
+    def __init__(self, reason: str, detail: object = None) -> None:
+        """Keep the reason (a config flow error key) and what the library said."""
+        super().__init__(f"{reason}: {detail}" if detail is not None else reason)
+        self.reason = reason
+
+
+def build_ssl_context(
+    ca: str | None = None, cert: str | None = None, key: str | None = None
+) -> ssl.SSLContext:
+    """Return a TLS client context from PEM text. Blocking: run it in an executor.
+
+    Without `ca` the system CAs are trusted. `cert` and `key` (mutual TLS) come together;
+    the key must not be encrypted. Raises TlsMaterialError naming what is unusable.
+    """
+    if (cert is None) != (key is None):
+        raise TlsMaterialError("client_cert_key_pair")
+    try:
+        context = ssl.create_default_context(cadata=ca) if ca else ssl.create_default_context()
+    except (ssl.SSLError, ValueError) as err:
+        raise TlsMaterialError("invalid_ca", err) from err
+    # Python 3.13 made the default context reject CAs that are not strictly RFC 5280 (a
+    # non-critical basicConstraints, as `openssl req -x509` writes); Kafka clusters often run on
+    # such private CAs, and aiokafka's own context never had the flag.
+    context.verify_flags &= ~ssl.VERIFY_X509_STRICT
+    if cert is not None and key is not None:
+        _load_client_cert(context, cert, key)
     return context
+
+
+def _load_client_cert(context: ssl.SSLContext, cert: str, key: str) -> None:
+    """Check the certificate and key apart (clearer errors), then load them as a pair."""
+    try:
+        x509.load_pem_x509_certificates(cert.encode())
+    except ValueError as err:
+        raise TlsMaterialError("invalid_client_cert", err) from err
+    try:
+        load_pem_private_key(key.encode(), password=None)
+    except (TypeError, ValueError, UnsupportedAlgorithm) as err:  # TypeError: encrypted
+        raise TlsMaterialError("invalid_client_key", err) from err
+    # ssl loads a certificate chain from files only: a private directory, gone at once.
+    with tempfile.TemporaryDirectory(prefix="tesla_energy_sync-") as directory:
+        certfile, keyfile = Path(directory, "cert.pem"), Path(directory, "key.pem")
+        for path, text in ((certfile, cert), (keyfile, key)):
+            path.touch(mode=0o600)
+            path.write_text(text, encoding="utf-8")
+        try:
+            # A password (never used: the key is not encrypted) keeps OpenSSL from prompting.
+            context.load_cert_chain(certfile, keyfile, password="")
+        except ssl.SSLError as err:
+            raise TlsMaterialError("client_cert_key_mismatch", err) from err
 
 
 def kafka_options(config: ConsumerConfig, timing: Timing) -> dict[str, Any]:
@@ -116,7 +162,9 @@ def kafka_options(config: ConsumerConfig, timing: Timing) -> dict[str, Any]:
         "security_protocol": str(config.security_protocol),
     }
     if config.security_protocol in {SecurityProtocol.SSL, SecurityProtocol.SASL_SSL}:
-        options["ssl_context"] = _ssl_context(config)
+        if config.ssl_context is None:
+            raise ValueError(f"{config.security_protocol} needs an ssl_context")
+        options["ssl_context"] = config.ssl_context
     if config.security_protocol in {SecurityProtocol.SASL_PLAINTEXT, SecurityProtocol.SASL_SSL}:
         options["sasl_mechanism"] = str(config.sasl_mechanism)
         options["sasl_plain_username"] = config.sasl_username
