@@ -186,6 +186,15 @@ def seed(
     }
     for entry in seeded:
         entry["entry_id"] = previous.get(entry["unique_id"], entry["entry_id"])
+    # The first gateway has control through the simulated Tesla cloud, which holds one energy
+    # site per simulated gateway (site id = the TOU site's + 1 + index, see simulators).
+    if gateways:
+        gateways[0]["options"] = {
+            "control": True,
+            "access_token": tesla_token,
+            "base_url": os.environ.get("TES_TESLA_BASE_URL", tesla_url),
+            "energy_site_id": 1689123456789012 + 1,
+        }
     # The charger's sessions are priced at Amber's price.
     wall_connector["options"] = {"tariff_entry_id": amber["entry_id"]}
     # TOU sync plans from Amber's prices; automatic sync starts off, for the user to turn on.

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._server import require_loopback, system_clock
 from .amber import AmberSimulator
 from .comed import ComEdSimulator
 from .fleet_telemetry import LoopingTelemetry
 from .powerwall import PowerwallSimulator
-from .tesla_energy import TeslaEnergySimulator
+from .tesla_energy import SITE_ID, TeslaEnergySimulator, default_energy_sites, energy_site
 from .wall_connector import WallConnectorSimulator
 
 if TYPE_CHECKING:
@@ -123,7 +123,25 @@ async def serve(args: argparse.Namespace) -> None:
         PowerwallSimulator(din=powerwall_din(index), batteries=index % 3 + 1, clock=clock)
         for index in range(len(args.powerwall_ports))
     ]
-    tesla = TeslaEnergySimulator(clock=clock)
+    # The cloud holds the TOU sync's site and one site per gateway, and passes the reserve
+    # and mode it is given on to that gateway, as Tesla's does.
+    tesla = TeslaEnergySimulator(
+        clock=clock,
+        sites=[
+            *default_energy_sites(),
+            *(
+                energy_site(SITE_ID + 1 + index, f"Simulated Home {index + 1}", gateway.din)
+                for index, gateway in enumerate(powerwalls)
+            ),
+        ],
+    )
+    by_din = {gateway.din: gateway for gateway in powerwalls}
+
+    def push(site: dict[str, Any]) -> None:
+        if (gateway := by_din.get(site["gateway_id"])) is not None:
+            gateway.apply_cloud(site)
+
+    tesla.on_change = push
     telemetry = (
         LoopingTelemetry(args.host, args.kafka_port, args.telemetry_prefix, pace=1 / args.speed)
         if args.kafka_port is not None

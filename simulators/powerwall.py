@@ -254,6 +254,12 @@ class PowerwallSimulator(SimulatorServer):
         self.advance()
         self.grid_state = GRID_UP
 
+    def apply_cloud(self, site: dict[str, Any]) -> None:
+        """Take the reserve (app scale) and mode an energy site in the cloud now holds."""
+        self.advance()
+        self.reserve_raw_pct = site["backup_reserve_percent"] * 0.95 + 5.0
+        self.mode = site["default_real_mode"]
+
     def lock_out(self, seconds: float | None = None) -> None:
         """Lock logins out now, as after too many failures."""
         self.login.locked_until = self.now() + dt.timedelta(

@@ -27,8 +27,8 @@ SENTINEL = "ALL"
 _DAY_MINUTES = 1440
 
 
-def _site(site_id: int, name: str, din: str) -> dict[str, Any]:
-    """Return the simulator's state for one Powerwall site."""
+def energy_site(site_id: int, name: str, din: str) -> dict[str, Any]:
+    """Return the simulator's state for one Powerwall site whose gateway is `din`."""
     return {
         "energy_site_id": site_id,
         "id": f"STE2024{site_id % 10**8:08d}",
@@ -47,12 +47,12 @@ def _site(site_id: int, name: str, din: str) -> dict[str, Any]:
 
 def default_energy_sites() -> list[dict[str, Any]]:
     """Return one site: a two-Powerwall home in Sydney."""
-    return [_site(SITE_ID, "Sim Home", "1232100-00-E--TG0000000000SIM1")]
+    return [energy_site(SITE_ID, "Sim Home", "1232100-00-E--TG0000000000SIM1")]
 
 
 def two_energy_sites() -> list[dict[str, Any]]:
     """Return the default site plus a second one on the same account."""
-    second = _site(SECOND_SITE_ID, "Sim Shack", "1232100-00-E--TG0000000000SIM2")
+    second = energy_site(SECOND_SITE_ID, "Sim Shack", "1232100-00-E--TG0000000000SIM2")
     return [*default_energy_sites(), second]
 
 
@@ -173,6 +173,8 @@ class TeslaEnergySimulator(SimulatorServer):
         self.command_answer: dict[str, Any] | None = None
         self.uploads: list[tuple[int, dict[str, Any]]] = []
         self.commands: list[tuple[str, int, dict[str, Any]]] = []
+        # Called with a site after a command changed it: the cloud passing it to the gateway.
+        self.on_change: Callable[[dict[str, Any]], None] | None = None
         self._calls: dict[str, deque[float]] = {}
 
     @property
@@ -382,7 +384,9 @@ class TeslaEnergySimulator(SimulatorServer):
             or not 0 <= percent <= 100
         ):
             raise Rejected(400, "backup_reserve_percent must be 0..100")
-        return self._apply(site, "backup", body, {"backup_reserve_percent": percent})
+        # Firmware 25.18.4 keeps 81-99 % as 80 % and still answers "Updated" (facts TOU 1.2).
+        kept = 80 if 80 < percent < 100 else percent
+        return self._apply(site, "backup", body, {"backup_reserve_percent": kept})
 
     async def _grid_import_export(self, request: web.Request) -> web.Response:
         """Answer POST grid_import_export."""
@@ -414,4 +418,6 @@ class TeslaEnergySimulator(SimulatorServer):
         self.commands.append((command, site["energy_site_id"], body))
         if self.command_answer is None:
             site.update(changes)
+            if self.on_change is not None:
+                self.on_change(site)
         return self._updated()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from datetime import datetime
+from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import CONF_ACCESS_TOKEN, CONF_API_TOKEN, CONF_HOST
+from homeassistant.const import CONF_ACCESS_TOKEN, CONF_API_TOKEN, CONF_HOST, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -17,8 +18,10 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.tesla_energy_sync.const import (
     COMED_UNIQUE_ID,
     CONF_BASE_URL,
+    CONF_EMAIL,
     CONF_ENERGY_SITE_ID,
     CONF_KIND,
+    CONF_POWERWALL_MODE,
     CONF_SERIAL,
     CONF_SITE_ID,
     CONF_TARIFF_ENTRY,
@@ -27,6 +30,7 @@ from custom_components.tesla_energy_sync.const import (
 )
 from simulators.amber import AmberSimulator
 from simulators.comed import ComEdSimulator
+from simulators.powerwall import PowerwallSimulator
 from simulators.tesla_energy import SITE_ID as ENERGY_SITE_ID, TeslaEnergySimulator
 from simulators.wall_connector import WallConnectorSimulator
 
@@ -179,3 +183,58 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+
+
+# Powerwall gateways, for test_powerwall*.py.
+PASSWORD = "S1mulated"
+EMAIL = "owner@example.com"
+DIN = "1232100-00-E--TG121000000001"
+
+type StartSim = Callable[..., Awaitable[PowerwallSimulator]]
+
+
+@pytest.fixture
+async def start_sim(
+    socket_enabled: None, freezer: FrozenDateTimeFactory
+) -> AsyncGenerator[StartSim]:
+    """Return a starter of gateway simulators on the frozen clock; all stop at teardown."""
+    freezer.move_to(FROZEN_TIME)
+    started: list[PowerwallSimulator] = []
+
+    async def start(**options: Any) -> PowerwallSimulator:
+        simulator = PowerwallSimulator(**options)
+        await simulator.start()
+        started.append(simulator)
+        return simulator
+
+    yield start
+    for simulator in started:
+        await simulator.stop()
+
+
+@pytest.fixture
+async def powerwall_simulator(start_sim: StartSim) -> PowerwallSimulator:
+    """Run one gateway with two Powerwalls."""
+    return await start_sim(din=DIN, batteries=2)
+
+
+def powerwall_entry(
+    simulator: PowerwallSimulator,
+    *,
+    password: str = PASSWORD,
+    options: dict[str, Any] | None = None,
+) -> MockConfigEntry:
+    """Return a customer-login entry for a simulated gateway."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=simulator.site_name,
+        unique_id=simulator.din,
+        data={
+            CONF_KIND: EntryKind.POWERWALL,
+            CONF_HOST: simulator.host,
+            CONF_POWERWALL_MODE: "local",
+            CONF_EMAIL: EMAIL,
+            CONF_PASSWORD: password,
+        },
+        options=options or {},
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import replace
 import inspect
@@ -29,6 +29,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
+from custom_components.tesla_energy_sync import views
 from custom_components.tesla_energy_sync.clients.errors import ResponseError
 from custom_components.tesla_energy_sync.clients.powerwall import PowerwallMode, PowerwallSnapshot
 from custom_components.tesla_energy_sync.clients.powerwall_models import (
@@ -38,74 +39,20 @@ from custom_components.tesla_energy_sync.clients.powerwall_models import (
     raw_to_app_pct,
 )
 from custom_components.tesla_energy_sync.const import (
+    CONF_CLOUD,
     CONF_CONTROL,
     CONF_EMAIL,
-    CONF_KIND,
     CONF_POLL_INTERVAL,
     CONF_POWERWALL_MODE,
     DOMAIN,
-    EntryKind,
 )
 from custom_components.tesla_energy_sync.coordinator.powerwall_combined import PowerwallCombined
 from simulators.powerwall import PowerwallSimulator
 
-from .conftest import FROZEN_TIME, setup_entry
+from .conftest import DIN, EMAIL, PASSWORD, StartSim, powerwall_entry, setup_entry
 from .helpers import advance, entity_id
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
-
-PASSWORD = "S1mulated"
-EMAIL = "owner@example.com"
-DIN = "1232100-00-E--TG121000000001"
-
-type StartSim = Callable[..., Awaitable[PowerwallSimulator]]
-
-
-@pytest.fixture
-async def start_sim(
-    socket_enabled: None, freezer: FrozenDateTimeFactory
-) -> AsyncGenerator[StartSim]:
-    """Return a starter of gateway simulators on the frozen clock; all stop at teardown."""
-    freezer.move_to(FROZEN_TIME)
-    started: list[PowerwallSimulator] = []
-
-    async def start(**options: Any) -> PowerwallSimulator:
-        simulator = PowerwallSimulator(**options)
-        await simulator.start()
-        started.append(simulator)
-        return simulator
-
-    yield start
-    for simulator in started:
-        await simulator.stop()
-
-
-@pytest.fixture
-async def powerwall_simulator(start_sim: StartSim) -> PowerwallSimulator:
-    """Run one gateway with two Powerwalls."""
-    return await start_sim(din=DIN, batteries=2)
-
-
-def powerwall_entry(
-    simulator: PowerwallSimulator,
-    *,
-    password: str = PASSWORD,
-    options: dict[str, Any] | None = None,
-) -> MockConfigEntry:
-    """Return a customer-login entry for a simulated gateway."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=simulator.site_name,
-        unique_id=simulator.din,
-        data={
-            CONF_KIND: EntryKind.POWERWALL,
-            CONF_HOST: simulator.host,
-            CONF_POWERWALL_MODE: "local",
-            CONF_EMAIL: EMAIL,
-            CONF_PASSWORD: password,
-        },
-        options=options or {},
-    )
 
 
 @pytest.fixture
@@ -434,7 +381,7 @@ async def test_options(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["step_id"] == "powerwall"
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_POLL_INTERVAL: 5, CONF_CONTROL: True}
+        result["flow_id"], {CONF_POLL_INTERVAL: 5, CONF_CONTROL: True, CONF_CLOUD: {}}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
@@ -614,7 +561,7 @@ async def test_control_refused(
             {"entity_id": entity_id(hass, "number", f"{DIN}_backup_reserve"), "value": 80},
             blocking=True,
         )
-    assert refused.value.translation_key == "powerwall_refused"
+    assert refused.value.translation_key == "powerwall_refused_locally"
     with pytest.raises(HomeAssistantError) as refused:
         await hass.services.async_call(
             "select",
@@ -622,7 +569,7 @@ async def test_control_refused(
             {"entity_id": entity_id(hass, "select", f"{DIN}_operating_mode"), "option": "backup"},
             blocking=True,
         )
-    assert refused.value.translation_key == "powerwall_refused"
+    assert refused.value.translation_key == "powerwall_refused_locally"
     assert sim.mode == "self_consumption"
     assert sim.reserve_raw_pct == 24.0
 
@@ -678,8 +625,11 @@ async def test_proxy_views(
     assert aggregates["solar"]["energy_exported"] == pytest.approx(sims[0].counters.solar_exported)
     assert (await get(f"{DINS[0]}/soe"))["percentage"] == pytest.approx(sims[0].level_raw_pct)
     assert await get(f"{DINS[0]}/alerts") == ["SystemConnectedToGrid"]
+    # Firmware 23.44+ has no vitals on the customer API; strings come from solar_powerwall.
     assert await get(f"{DINS[0]}/vitals") is None
-    assert await get(f"{DINS[0]}/strings") is None
+    strings = await get(f"{DINS[0]}/strings")
+    assert set(strings) == {"A", "B"}
+    assert all(string["Connected"] for string in strings.values())
     assert await get("TG000/aggregates") is None
 
     combined = await get("combined/aggregates")
@@ -695,6 +645,9 @@ async def test_proxy_views(
     )
     assert await get("combined/alerts") == ["SystemConnectedToGrid"]
     assert await get("combined/vitals") is None
+    assert set(await get("combined/strings")) == {
+        f"{din}/{name}" for din in DINS[:2] for name in "AB"
+    }
 
     sims[1].fault = "offline"
     await hass.config_entries.async_reload(hass.config_entries.async_entries(DOMAIN)[1].entry_id)
@@ -751,6 +704,24 @@ async def test_combined_with_partial_gateways(hass: HomeAssistant) -> None:
     combined._accumulate("a", _snapshot(site=replace(meter, energy_imported_wh=100.0)))
     combined._accumulate("a", _snapshot(site=replace(meter, energy_imported_wh=150.0)))
     assert combined.energy_wh == {"site_imported": 550.0}
+
+
+def test_combined_vitals_and_strings() -> None:
+    """Vitals merge by device serial; strings are told apart by their gateway."""
+    tedapi = _snapshot(din="TG1", vitals={"TEPOD--1": {"x": 1}}, strings={"A": {"Power": 1.0}})
+    customer = _snapshot(din=None)
+
+    def of(*snapshots: PowerwallSnapshot) -> Any:
+        return SimpleNamespace(complete=list(snapshots) if snapshots else None)
+
+    assert views._combined_vitals(of()) is None
+    assert views._combined_vitals(of(customer, customer)) is None
+    assert views._combined_strings(of(customer, customer)) is None
+    assert views._combined_vitals(of(tedapi, customer)) == {"TEPOD--1": {"x": 1}}
+    assert views._combined_strings(of(customer, tedapi, replace(tedapi, din=None))) == {
+        "TG1/A": {"Power": 1.0},
+        "2/A": {"Power": 1.0},
+    }
 
 
 async def test_no_pypowerwall_call_in_the_event_loop(

@@ -71,6 +71,7 @@ from .const import (
     CONF_ADVANCED,
     CONF_BASE_URL,
     CONF_BOOTSTRAP_SERVERS,
+    CONF_CLOUD,
     CONF_CONTROL,
     CONF_EMAIL,
     CONF_ENERGY_SITE_ID,
@@ -153,6 +154,23 @@ def _picker(key: str, options: list[SelectOptionDict]) -> probatio.Schema:
 
 def _base_url(user_input: dict[str, Any], default: str) -> str:
     return str(user_input.get(CONF_ADVANCED, {}).get(CONF_BASE_URL, default))
+
+
+async def _fetch_energy_sites(
+    hass: HomeAssistant, token: str, base_url: str
+) -> tuple[list[EnergySite], str]:
+    """Return the token's energy sites, or the form error explaining why there are none."""
+    client = TeslaEnergyClient(async_get_clientsession(hass), token, base_url=base_url)
+    try:
+        sites = await client.list_energy_sites()
+    except AuthenticationError:
+        return [], "invalid_auth"
+    except ClientConnectionError:
+        return [], "cannot_connect"
+    except ClientError:
+        LOGGER.exception("Unexpected answer from the Tesla energy API")
+        return [], "unknown"
+    return (sites, "") if sites else ([], "no_energy_sites")
 
 
 class TesConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -452,20 +470,6 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
 
     # TOU sync
 
-    async def _fetch_energy_sites(self, token: str, base_url: str) -> tuple[list[EnergySite], str]:
-        """Return the token's energy sites, or the form error explaining why there are none."""
-        client = TeslaEnergyClient(async_get_clientsession(self.hass), token, base_url=base_url)
-        try:
-            sites = await client.list_energy_sites()
-        except AuthenticationError:
-            return [], "invalid_auth"
-        except ClientConnectionError:
-            return [], "cannot_connect"
-        except ClientError:
-            LOGGER.exception("Unexpected answer from the Tesla energy API")
-            return [], "unknown"
-        return (sites, "") if sites else ([], "no_energy_sites")
-
     async def async_step_tou_sync(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -480,8 +484,8 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             base_url = _base_url(user_input, DEFAULT_TESLA_BASE_URL)
-            self._energy_sites, error = await self._fetch_energy_sites(
-                user_input[CONF_ACCESS_TOKEN], base_url
+            self._energy_sites, error = await _fetch_energy_sites(
+                self.hass, user_input[CONF_ACCESS_TOKEN], base_url
             )
             if error:
                 errors["base"] = error
@@ -551,7 +555,9 @@ class TesConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             base_url = _base_url(user_input, current_url)
-            sites, error = await self._fetch_energy_sites(user_input[CONF_ACCESS_TOKEN], base_url)
+            sites, error = await _fetch_energy_sites(
+                self.hass, user_input[CONF_ACCESS_TOKEN], base_url
+            )
             if error:
                 errors["base"] = error
             elif entry.data[CONF_ENERGY_SITE_ID] not in {s.energy_site_id for s in sites}:
@@ -881,15 +887,59 @@ class TesOptionsFlow(OptionsFlowWithReload):
     async def async_step_powerwall(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Powerwall options: the poll interval, and whether control entities exist."""
-        if user_input is not None:
-            return self.async_create_entry(data=user_input)
+        """Powerwall options: poll interval, control, and the cloud account that carries it."""
+        errors: dict[str, str] = {}
         options = self.config_entry.options
+        if user_input is not None:
+            cloud = user_input.get(CONF_CLOUD, {})
+            data = {
+                CONF_POLL_INTERVAL: user_input[CONF_POLL_INTERVAL],
+                CONF_CONTROL: user_input[CONF_CONTROL],
+            }
+            if token := cloud.get(CONF_ACCESS_TOKEN):
+                base_url = cloud.get(CONF_BASE_URL) or DEFAULT_TESLA_BASE_URL
+                site_id, error = await self._gateway_site(token, base_url)
+                if error:
+                    errors["base"] = error
+                else:
+                    data |= {
+                        CONF_ACCESS_TOKEN: token,
+                        CONF_BASE_URL: base_url,
+                        CONF_ENERGY_SITE_ID: site_id,
+                    }
+            if not errors:
+                return self.async_create_entry(data=data)
         schema = {
             probatio.Required(
                 CONF_POLL_INTERVAL,
                 default=options.get(CONF_POLL_INTERVAL, DEFAULT_POWERWALL_POLL_S),
             ): _interval(MIN_POWERWALL_POLL_S, MAX_POWERWALL_POLL_S),
             probatio.Required(CONF_CONTROL, default=options.get(CONF_CONTROL, False)): bool,
+            probatio.Required(CONF_CLOUD): section(
+                probatio.Schema(
+                    {
+                        probatio.Optional(
+                            CONF_ACCESS_TOKEN,
+                            description={"suggested_value": options.get(CONF_ACCESS_TOKEN)},
+                        ): _PASSWORD,
+                        probatio.Optional(
+                            CONF_BASE_URL,
+                            default=options.get(CONF_BASE_URL, DEFAULT_TESLA_BASE_URL),
+                        ): _URL,
+                    }
+                ),
+                {"collapsed": not options.get(CONF_ACCESS_TOKEN)},
+            ),
         }
-        return self.async_show_form(step_id="powerwall", data_schema=probatio.Schema(schema))
+        return self.async_show_form(
+            step_id="powerwall", data_schema=probatio.Schema(schema), errors=errors
+        )
+
+    async def _gateway_site(self, token: str, base_url: str) -> tuple[int | None, str]:
+        """Return the energy site that holds this gateway, or the form error."""
+        sites, error = await _fetch_energy_sites(self.hass, token, base_url)
+        din = str(self.config_entry.unique_id).casefold()
+        for site in sites:
+            if site.gateway_id is not None and site.gateway_id.casefold() == din:
+                return site.energy_site_id, ""
+        return None, error or "gateway_not_on_account"

@@ -135,3 +135,15 @@ DEFAULT_POWERWALL_POLL_S: Final = 15
 MIN_POWERWALL_POLL_S: Final = 5
 MAX_POWERWALL_POLL_S: Final = 300
 POWERWALL_DEFAULT_EMAIL: Final = "nobody@nowhere.com"
+# Control through the Tesla cloud: the gateway refuses writes to the customer login (facts
+# 2.4), so reserve, mode and grid settings go to the energy site that holds the gateway.
+CONF_CLOUD: Final = "cloud"
+CLOUD_SETTINGS_INTERVAL: Final = timedelta(minutes=5)
+SERVICE_SET_BACKUP_RESERVE: Final = "set_backup_reserve"
+SERVICE_SET_OPERATING_MODE: Final = "set_operating_mode"
+SERVICE_SET_GRID_CHARGING: Final = "set_grid_charging"
+SERVICE_SET_GRID_EXPORT: Final = "set_grid_export"
+ATTR_PERCENT: Final = "percent"
+ATTR_MODE: Final = "mode"
+ATTR_ENABLED: Final = "enabled"
+ATTR_RULE: Final = "rule"

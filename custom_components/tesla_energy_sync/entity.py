@@ -41,9 +41,13 @@ def entities_for[DescriptionT: TesEntityDescription[Any, Any], EntityT: TesEntit
     table: Mapping[EntryKind, Sequence[DescriptionT]],
     build: Callable[[TesCoordinator[Any], DescriptionT], EntityT],
 ) -> Iterator[EntityT]:
-    """Yield an entity for each of the entry's descriptions whose value its source has."""
+    """Yield an entity for each of the entry's descriptions whose value its source has.
+
+    A description whose coordinator the entry lacks (an optional half of a source, such
+    as a gateway's cloud settings without cloud credentials) yields nothing.
+    """
     coordinators = entry.runtime_data.coordinators
     for description in table.get(entry.runtime_data.kind, ()):
-        coordinator = coordinators[description.coordinator]
-        if description.exists_fn(coordinator):
+        coordinator = coordinators.get(description.coordinator)
+        if coordinator is not None and description.exists_fn(coordinator):
             yield build(coordinator, description)

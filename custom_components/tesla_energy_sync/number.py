@@ -1,4 +1,4 @@
-"""Number platform: Powerwall backup reserve (only with control enabled)."""
+"""Number platform: the Powerwall backup reserve (only with control enabled)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import EntryKind
-from .descriptions.powerwall import POWERWALL_NUMBERS, PowerwallNumberEntityDescription
+from .descriptions import TesNumberEntityDescription
+from .descriptions.powerwall import POWERWALL_NUMBERS
 from .entity import TesEntity, entities_for
 from .models import TesConfigEntry
 
 PARALLEL_UPDATES = 1
 
-NUMBERS: dict[EntryKind, tuple[PowerwallNumberEntityDescription, ...]] = {
+NUMBERS: dict[EntryKind, tuple[TesNumberEntityDescription[Any, Any], ...]] = {
     EntryKind.POWERWALL: POWERWALL_NUMBERS,
 }
 
@@ -30,9 +31,9 @@ async def async_setup_entry(
 
 
 class TesNumber(TesEntity, NumberEntity):
-    """A number described by a PowerwallNumberEntityDescription."""
+    """A number described by a TesNumberEntityDescription."""
 
-    entity_description: PowerwallNumberEntityDescription
+    entity_description: TesNumberEntityDescription[Any, Any]
 
     @property
     def native_value(self) -> float | None:
@@ -41,5 +42,4 @@ class TesNumber(TesEntity, NumberEntity):
 
     async def async_set_native_value(self, value: float) -> None:
         """Write the value; a refusal raises a translated error."""
-        coordinator: Any = self.coordinator
-        await self.entity_description.set_fn(coordinator, value)
+        await self.entity_description.set_fn(self.coordinator, value)

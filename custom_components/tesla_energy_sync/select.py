@@ -1,4 +1,4 @@
-"""Select platform: Powerwall operating mode (only with control enabled)."""
+"""Select platform: Powerwall operating mode and export rule (only with control enabled)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import EntryKind
-from .descriptions.powerwall import POWERWALL_SELECTS, PowerwallSelectEntityDescription
+from .descriptions import TesSelectEntityDescription
+from .descriptions.powerwall import POWERWALL_SELECTS
 from .entity import TesEntity, entities_for
 from .models import TesConfigEntry
 
 PARALLEL_UPDATES = 1
 
-SELECTS: dict[EntryKind, tuple[PowerwallSelectEntityDescription, ...]] = {
+SELECTS: dict[EntryKind, tuple[TesSelectEntityDescription[Any, Any], ...]] = {
     EntryKind.POWERWALL: POWERWALL_SELECTS,
 }
 
@@ -30,9 +31,9 @@ async def async_setup_entry(
 
 
 class TesSelect(TesEntity, SelectEntity):
-    """A select described by a PowerwallSelectEntityDescription."""
+    """A select described by a TesSelectEntityDescription."""
 
-    entity_description: PowerwallSelectEntityDescription
+    entity_description: TesSelectEntityDescription[Any, Any]
 
     @property
     def current_option(self) -> str | None:
@@ -41,5 +42,4 @@ class TesSelect(TesEntity, SelectEntity):
 
     async def async_select_option(self, option: str) -> None:
         """Write the option; a refusal raises a translated error."""
-        coordinator: Any = self.coordinator
-        await self.entity_description.select_fn(coordinator, option)
+        await self.entity_description.select_fn(self.coordinator, option)

@@ -22,7 +22,9 @@ from .clients.tesla_energy import DEFAULT_TESLA_BASE_URL, TeslaEnergyClient
 from .clients.wall_connector import WallConnectorClient
 from .const import (
     CONF_BASE_URL,
+    CONF_CONTROL,
     CONF_EMAIL,
+    CONF_ENERGY_SITE_ID,
     CONF_POWERWALL_MODE,
     DOMAIN,
     POWERWALL_DEFAULT_EMAIL,
@@ -30,8 +32,10 @@ from .const import (
     EntryKind,
 )
 from .coordinator.amber import AmberCoordinator
+from .coordinator.base import TesCoordinator
 from .coordinator.comed import ComEdCoordinator
 from .coordinator.powerwall import PowerwallCoordinator, powerwall_poll_interval
+from .coordinator.powerwall_cloud import PowerwallCloudCoordinator
 from .coordinator.telemetry import TelemetryHub
 from .coordinator.tou_sync import TouSyncCoordinator
 from .coordinator.wall_connector import (
@@ -156,10 +160,21 @@ async def _powerwall(hass: HomeAssistant, entry: TesConfigEntry) -> TesRuntimeDa
         powerwall_storage(hass, entry.entry_id),
         powerwall_poll_interval(entry).total_seconds(),
     )
-    return TesRuntimeData(
-        kind=EntryKind.POWERWALL,
-        coordinators={"powerwall": PowerwallCoordinator(hass, entry, gateway)},
-    )
+    coordinator = PowerwallCoordinator(hass, entry, gateway)
+    coordinators: dict[str, TesCoordinator[Any]] = {"powerwall": coordinator}
+    options = entry.options
+    if options.get(CONF_CONTROL) and options.get(CONF_ACCESS_TOKEN):
+        client = TeslaEnergyClient(
+            async_get_clientsession(hass),
+            options[CONF_ACCESS_TOKEN],
+            base_url=options.get(CONF_BASE_URL, DEFAULT_TESLA_BASE_URL),
+        )
+        cloud = PowerwallCloudCoordinator(
+            hass, entry, client, options[CONF_ENERGY_SITE_ID], coordinator
+        )
+        coordinator.attach_cloud(cloud)
+        coordinators["powerwall_cloud"] = cloud
+    return TesRuntimeData(kind=EntryKind.POWERWALL, coordinators=coordinators)
 
 
 SOURCES: dict[EntryKind, Callable[[HomeAssistant, TesConfigEntry], Awaitable[TesRuntimeData]]] = {

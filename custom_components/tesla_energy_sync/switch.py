@@ -9,7 +9,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import EntryKind
-from .descriptions.tou_sync import TOU_SYNC_SWITCHES, TesSwitchEntityDescription
+from .descriptions import TesSwitchEntityDescription
+from .descriptions.powerwall import POWERWALL_SWITCHES
+from .descriptions.tou_sync import TOU_SYNC_SWITCHES
 from .entity import TesEntity, entities_for
 from .models import TesConfigEntry
 
@@ -17,6 +19,7 @@ PARALLEL_UPDATES = 1
 
 SWITCHES: dict[EntryKind, tuple[TesSwitchEntityDescription, ...]] = {
     EntryKind.TOU_SYNC: TOU_SYNC_SWITCHES,
+    EntryKind.POWERWALL: POWERWALL_SWITCHES,
 }
 
 

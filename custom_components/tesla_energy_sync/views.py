@@ -5,9 +5,12 @@ pypowerwall proxy's /aggregates, /soe, /vitals, /strings and /alerts: HTTP 200 w
 JSON body, `null` when there is no data (a gateway that is not loaded or not answering,
 or a combined view with fewer than two gateways). Differences from the proxy:
 /aggregates carries only instant_power, energy_imported and energy_exported of each
-section (what this integration reads); /vitals and /strings are always null, because
-it does not read them (firmware 23.44 and later has no vitals on the customer API).
-Unlike the proxy, every request needs a Home Assistant access token.
+section (what this integration reads). /vitals and /strings are pypowerwall's own,
+so TEDAPI gateways have them and customer-login gateways on firmware 23.44 and later
+answer null, as the proxy does there. Combined, /vitals is the union of the gateways'
+(keyed by device serial, so nothing collides) and /strings keys each string by its
+gateway, "<DIN>/<string>", where the proxy of one gateway has "A", "B"... Unlike the
+proxy, every request needs a Home Assistant access token.
 """
 
 from __future__ import annotations
@@ -75,8 +78,8 @@ _GATEWAY: Final[dict[str, Callable[[PowerwallSnapshot], Any]]] = {
     "aggregates": _aggregates,
     "soe": lambda snapshot: _soe(snapshot.battery_level_pct),
     "alerts": lambda snapshot: list(snapshot.alerts),
-    "vitals": lambda _snapshot: None,
-    "strings": lambda _snapshot: None,
+    "vitals": lambda snapshot: snapshot.vitals,
+    "strings": lambda snapshot: snapshot.strings,
 }
 
 
@@ -87,12 +90,30 @@ def _combined_alerts(combined: PowerwallCombined) -> list[str] | None:
     return sorted({alert for snapshot in snapshots for alert in snapshot.alerts})
 
 
+def _combined_vitals(combined: PowerwallCombined) -> dict[str, Any] | None:
+    snapshots = combined.complete
+    if snapshots is None or all(snapshot.vitals is None for snapshot in snapshots):
+        return None
+    return {key: value for s in snapshots for key, value in (s.vitals or {}).items()}
+
+
+def _combined_strings(combined: PowerwallCombined) -> dict[str, Any] | None:
+    snapshots = combined.complete
+    if snapshots is None or all(snapshot.strings is None for snapshot in snapshots):
+        return None
+    return {
+        f"{snapshot.din or index}/{name}": value
+        for index, snapshot in enumerate(snapshots)
+        for name, value in (snapshot.strings or {}).items()
+    }
+
+
 _COMBINED: Final[dict[str, Callable[[PowerwallCombined], Any]]] = {
     "aggregates": _combined_aggregates,
     "soe": lambda combined: _soe(combined.battery_level_pct()),
     "alerts": _combined_alerts,
-    "vitals": lambda _combined: None,
-    "strings": lambda _combined: None,
+    "vitals": _combined_vitals,
+    "strings": _combined_strings,
 }
 
 

@@ -191,6 +191,12 @@ async def test_read_through_tedapi_parsing(fake: FakeGateway, tmp_path: Path) ->
     assert snapshot.battery_count == 1
     assert snapshot.time_remaining_h == pytest.approx(8100 / 2400)
     assert "SystemConnectedToGrid" in snapshot.alerts
+    # pypowerwall's own vitals and strings, as its proxy would serve them.
+    assert snapshot.vitals is not None
+    assert f"STSTSM--{DIN}" in snapshot.vitals
+    # This gateway's config lists no solar inverter, so there are no strings to report.
+    assert snapshot.strings is None
+    assert snapshot.as_dict()["vitals"] == len(snapshot.vitals)
     fake.grid_connected = False
     down = await gateway.read()
     assert down.grid_status is GridStatus.DOWN

@@ -157,6 +157,7 @@ class PowerwallGateway:
         self._auth_error: AuthenticationError | None = None
         self._rate_limited_until = 0.0
         self._closed = False
+        self._settings_changed = False
         self.powerwalls_created = 0
 
     @property
@@ -177,6 +178,10 @@ class PowerwallGateway:
     async def read(self) -> PowerwallSnapshot:
         """Return power, energy, levels, settings, grid status and alerts, read in one job."""
         return await self._call(self._read_job)
+
+    def settings_changed(self) -> None:
+        """Read /api/operation afresh next time: a change made elsewhere (the cloud) is due."""
+        self._settings_changed = True
 
     async def set_reserve(self, pct: float) -> None:
         """Set the backup reserve, in the app's percent (0-100)."""
@@ -357,20 +362,25 @@ class PowerwallGateway:
     def _read(self, pw: Any) -> PowerwallSnapshot:
         """Read through the connected pypowerwall object and build the snapshot."""
         answers_before = self._http.count
+        force, self._settings_changed = self._settings_changed, False
         snapshot = build_snapshot(
             self.mode,
             status=pw.status(),
             site_name=pw.site_name(),
             aggregates=pw.poll(AGGREGATES_PATH),
             soe=pw.level(),
-            operation=pw.poll(OPERATION_PATH),
+            operation=pw.poll(OPERATION_PATH, force=force),
             grid_status=pw.grid_status(),
             system_status=pw.system_status(),
             time_remaining=pw.get_time_remaining(),
             alerts=pw.alerts(),
+            # Both come from data pypowerwall already holds (TEDAPI) or are off (customer API).
+            vitals=pw.vitals(),
+            strings=pw.strings(),
         )
         if snapshot is not None:
             return snapshot
+        self._settings_changed = force
         self._check_cooldown(pw)
         if self._http.count == answers_before:
             raise ClientConnectionError(f"Powerwall {self.host}: no answer from the gateway")

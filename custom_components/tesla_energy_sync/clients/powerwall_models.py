@@ -101,7 +101,9 @@ class PowerwallSnapshot:
     `nominal_full_pack_energy_wh` is the capacity to weight levels by when combining
     gateways. `time_remaining_h` is pypowerwall's nominal energy remaining divided by
     the present load (the proxy's time_remaining_hours): None when the load is 0.
-    `alerts` is sorted, because pypowerwall builds it from a set.
+    `alerts` is sorted, because pypowerwall builds it from a set. `vitals` and `strings`
+    are pypowerwall's own dicts (what its proxy serves): TEDAPI fills them; the customer
+    API of firmware 23.44 and later has no vitals, so there they are None.
     """
 
     mode: PowerwallMode
@@ -124,10 +126,16 @@ class PowerwallSnapshot:
     battery_count: int | None
     time_remaining_h: float | None
     alerts: tuple[str, ...]
+    vitals: dict[str, Any] | None = None
+    strings: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict of every field, for diagnostics."""
-        return dict(_json_safe(self))
+        shown = dict(_json_safe(self))
+        # Vitals are keyed by each device's serial number: show how many, not which.
+        shown["vitals"] = None if self.vitals is None else len(self.vitals)
+        shown["strings"] = None if self.strings is None else sorted(self.strings)
+        return shown
 
 
 _GRID_STATES: Final = {"UP": GridStatus.UP, "DOWN": GridStatus.DOWN, "SYNCING": GridStatus.SYNCING}
@@ -173,6 +181,8 @@ def build_snapshot(
     system_status: Any,
     time_remaining: Any,
     alerts: Any,
+    vitals: Any = None,
+    strings: Any = None,
 ) -> PowerwallSnapshot | None:
     """Build a snapshot from what pypowerwall returned; None when the aggregates are unusable.
 
@@ -220,4 +230,6 @@ def build_snapshot(
         battery_count=blocks,
         time_remaining_h=finite(time_remaining),
         alerts=tuple(sorted({alert for alert in alert_list if isinstance(alert, str)})),
+        vitals=vitals if isinstance(vitals, dict) and vitals else None,
+        strings=strings if isinstance(strings, dict) and strings else None,
     )

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceInfo
 
-from ..clients.errors import ClientError, CommandError
 from ..clients.powerwall import PowerwallGateway, PowerwallSnapshot
 from ..const import CONF_CONTROL, CONF_POLL_INTERVAL, DEFAULT_POWERWALL_POLL_S, DOMAIN
 from .base import TesCoordinator
+from .powerwall_control import PowerwallControl
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
+
+    from .powerwall_cloud import PowerwallCloudCoordinator
 
 
 def powerwall_poll_interval(entry: ConfigEntry[Any]) -> timedelta:
@@ -47,6 +47,7 @@ class PowerwallCoordinator(TesCoordinator[PowerwallSnapshot]):
         self.gateway = gateway
         self._named = False
         self.din = str(entry.unique_id)
+        self.control = PowerwallControl(self, None)
         super().__init__(
             hass,
             entry,
@@ -63,28 +64,14 @@ class PowerwallCoordinator(TesCoordinator[PowerwallSnapshot]):
             self.device_info = powerwall_device(self.din, snapshot, self.gateway.host)
         return snapshot
 
+    def attach_cloud(self, cloud: PowerwallCloudCoordinator) -> None:
+        """Send control through the energy site in the Tesla cloud from now on."""
+        self.control = PowerwallControl(self, cloud)
+
     @property
     def control_enabled(self) -> bool:
         """Return whether the owner enabled control (off by default)."""
         return bool(self.config_entry.options.get(CONF_CONTROL, False))
-
-    async def async_command(self, what: str, command: Awaitable[None]) -> None:
-        """Run a control command, raise a translated error when refused, then read back."""
-        try:
-            await command
-        except CommandError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="powerwall_refused",
-                translation_placeholders={"what": what, "error": str(err)},
-            ) from err
-        except ClientError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="powerwall_command_failed",
-                translation_placeholders={"what": what, "error": str(err)},
-            ) from err
-        await self.async_refresh()
 
     def _next_poll_delay(self, data: PowerwallSnapshot) -> timedelta:
         """Poll at the configured interval."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
-from homeassistant.components.number import NumberEntityDescription, NumberMode
-from homeassistant.components.select import SelectEntityDescription
+from homeassistant.components.number import NumberMode
 from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntityDescription,
@@ -15,10 +15,23 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy, UnitOfPower, UnitOfTime
 
-from ..clients.powerwall import GridStatus, MeterReading, OperatingMode, PowerwallSnapshot
+from ..clients.powerwall import (
+    GridExportRule,
+    GridStatus,
+    MeterReading,
+    OperatingMode,
+    PowerwallSnapshot,
+)
 from ..coordinator.powerwall import PowerwallCoordinator
+from ..coordinator.powerwall_cloud import CloudSettings, PowerwallCloudCoordinator
 from ..coordinator.powerwall_combined import PowerwallCombined
-from . import TesBinarySensorEntityDescription, TesEntityDescription, TesSensorEntityDescription
+from . import (
+    TesBinarySensorEntityDescription,
+    TesNumberEntityDescription,
+    TesSelectEntityDescription,
+    TesSensorEntityDescription,
+    TesSwitchEntityDescription,
+)
 
 type PowerwallSensor = TesSensorEntityDescription[PowerwallSnapshot, PowerwallCoordinator]
 
@@ -238,24 +251,8 @@ def _control_enabled(coordinator: PowerwallCoordinator) -> bool:
     return coordinator.control_enabled
 
 
-@dataclass(frozen=True, kw_only=True)
-class PowerwallNumberEntityDescription(
-    NumberEntityDescription, TesEntityDescription[PowerwallSnapshot, PowerwallCoordinator]
-):
-    """A number read from the snapshot and written through the gateway."""
-
-    value_fn: Callable[[PowerwallSnapshot], float | None]
-    set_fn: Callable[[PowerwallCoordinator, float], Awaitable[None]]
-
-
-@dataclass(frozen=True, kw_only=True)
-class PowerwallSelectEntityDescription(
-    SelectEntityDescription, TesEntityDescription[PowerwallSnapshot, PowerwallCoordinator]
-):
-    """A select read from the snapshot and written through the gateway."""
-
-    current_fn: Callable[[PowerwallSnapshot], str | None]
-    select_fn: Callable[[PowerwallCoordinator, str], Awaitable[None]]
+def _cloud_control_enabled(cloud: PowerwallCloudCoordinator) -> bool:
+    return cloud.gateway.control_enabled
 
 
 def _reserve(snapshot: PowerwallSnapshot) -> float | None:
@@ -263,8 +260,8 @@ def _reserve(snapshot: PowerwallSnapshot) -> float | None:
     return None if pct is None else float(round(pct))
 
 
-POWERWALL_NUMBERS: tuple[PowerwallNumberEntityDescription, ...] = (
-    PowerwallNumberEntityDescription(
+POWERWALL_NUMBERS: tuple[TesNumberEntityDescription[Any, Any], ...] = (
+    TesNumberEntityDescription[PowerwallSnapshot, PowerwallCoordinator](
         key="backup_reserve",
         translation_key="backup_reserve",
         coordinator="powerwall",
@@ -275,22 +272,43 @@ POWERWALL_NUMBERS: tuple[PowerwallNumberEntityDescription, ...] = (
         mode=NumberMode.SLIDER,
         exists_fn=_control_enabled,
         value_fn=_reserve,
-        set_fn=lambda coordinator, value: coordinator.async_command(
-            "the backup reserve", coordinator.gateway.set_reserve(value)
-        ),
+        set_fn=lambda coordinator, value: coordinator.control.set_backup_reserve(value),
     ),
 )
 
-POWERWALL_SELECTS: tuple[PowerwallSelectEntityDescription, ...] = (
-    PowerwallSelectEntityDescription(
+POWERWALL_SELECTS: tuple[TesSelectEntityDescription[Any, Any], ...] = (
+    TesSelectEntityDescription[PowerwallSnapshot, PowerwallCoordinator](
         key="operating_mode",
         translation_key="operating_mode",
         coordinator="powerwall",
         options=[str(mode) for mode in OperatingMode],
         exists_fn=_control_enabled,
         current_fn=lambda snapshot: snapshot.operating_mode,
-        select_fn=lambda coordinator, option: coordinator.async_command(
-            "the operating mode", coordinator.gateway.set_mode(OperatingMode(option))
+        select_fn=lambda coordinator, option: coordinator.control.set_operating_mode(
+            OperatingMode(option)
         ),
+    ),
+    # Only with cloud credentials: the gateway neither reports nor takes the export rule.
+    TesSelectEntityDescription[CloudSettings, PowerwallCloudCoordinator](
+        key="export_rule",
+        translation_key="export_rule",
+        coordinator="powerwall_cloud",
+        options=[str(rule) for rule in GridExportRule],
+        exists_fn=_cloud_control_enabled,
+        current_fn=lambda settings: settings.export_rule,
+        select_fn=lambda cloud, option: cloud.gateway.control.set_grid_export(
+            GridExportRule(option)
+        ),
+    ),
+)
+
+POWERWALL_SWITCHES: tuple[TesSwitchEntityDescription, ...] = (
+    TesSwitchEntityDescription(
+        key="grid_charging",
+        translation_key="grid_charging",
+        coordinator="powerwall_cloud",
+        exists_fn=_cloud_control_enabled,
+        is_on_fn=lambda cloud: bool(cloud.data.grid_charging),
+        set_fn=lambda cloud, enabled: cloud.gateway.control.set_grid_charging(enabled),
     ),
 )

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.sensor import SensorDeviceClass
-from homeassistant.components.switch import SwitchEntityDescription
 
 from ..const import TOU_RESULTS
 from ..coordinator.tou_sync import TouSyncCoordinator, TouSyncState
-from . import TesEntityDescription, TesSensorEntityDescription
-
-
-@dataclass(frozen=True, kw_only=True)
-class TesSwitchEntityDescription(SwitchEntityDescription, TesEntityDescription[Any, Any]):
-    """A switch whose state and action live on its coordinator."""
-
-    is_on_fn: Callable[[Any], bool]
-    set_fn: Callable[[Any, bool], Awaitable[None]]
+from . import TesSensorEntityDescription, TesSwitchEntityDescription
 
 
 def _next_buy(state: TouSyncState) -> float | None:
