@@ -252,7 +252,9 @@ class WallConnectorInfoCoordinator(_WallConnectorCoordinator[WallConnectorInfo])
             self.client.get_version(), self.client.get_wifi_status()
         )
         registry = dr.async_get(self.hass)
-        device = registry.async_get_device(identifiers={(DOMAIN, self.serial)})
+        device = registry.async_get_device_by_identifier(
+            (DOMAIN, self.serial), self.config_entry.entry_id
+        )
         if device is not None and device.sw_version != version.firmware_version:
             registry.async_update_device(device.id, sw_version=version.firmware_version)
         return WallConnectorInfo(version=version, wifi=wifi)
