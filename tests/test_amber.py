@@ -9,9 +9,11 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.tesla_energy_sync.const import DOMAIN
@@ -298,3 +300,25 @@ def test_platforms_declared() -> None:
         Platform.NUMBER,
         Platform.SELECT,
     }
+
+
+async def test_a_live_source_device_cannot_be_removed(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator, amber_entry: MockConfigEntry
+) -> None:
+    """Only vehicles that stopped reporting may be deleted; a tariff's device is its entry's."""
+    assert await async_setup_component(hass, "config", {})
+    await setup_entry(hass, amber_entry)
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, f"amber_{AMBER_SITE_ID}"), amber_entry.entry_id
+    )
+    assert device is not None
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "config/device_registry/remove_config_entry",
+            "config_entry_id": amber_entry.entry_id,
+            "device_id": device.id,
+        }
+    )
+    assert not (await client.receive_json())["success"]
+    assert dr.async_get(hass).async_get(device.id) is not None

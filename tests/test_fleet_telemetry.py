@@ -13,10 +13,11 @@ from unittest.mock import patch
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.tesla_energy_sync.clients.fleet_telemetry.models import (
     ConnectivityStatus,
@@ -294,6 +295,49 @@ async def test_two_vehicles_and_a_reload_resumes(
     await _until(hass, lambda: _state(hass, "sensor", VIN, "battery_level").state == "99.0")
     assert hub.consumer.records == 1  # nothing before the committed offset was read again
     assert applied > 1
+
+
+async def test_a_removed_vehicle_comes_back_as_new(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    telemetry_entry: MockConfigEntry,
+    producer: FleetProducer,
+) -> None:
+    """A vehicle's device can be deleted from the UI; if the VIN reports again, it returns."""
+    assert await async_setup_component(hass, "config", {})
+    await _setup(hass, telemetry_entry)
+    await producer.send_vehicle_data(VIN, START_TIME, {"BatteryLevel": 55.0})
+    await _until(hass, lambda: _state(hass, "sensor", VIN, "battery_level") is not None)
+    devices = dr.async_get(hass)
+    vehicle = devices.async_get_device_by_identifier((DOMAIN, VIN), telemetry_entry.entry_id)
+    assert vehicle is not None
+    client = await hass_ws_client(hass)
+
+    async def remove(device_id: str) -> dict[str, Any]:
+        await client.send_json_auto_id(
+            {
+                "type": "config/device_registry/remove_config_entry",
+                "config_entry_id": telemetry_entry.entry_id,
+                "device_id": device_id,
+            }
+        )
+        answer: dict[str, Any] = await client.receive_json()
+        return answer
+
+    assert (await remove(vehicle.id))["success"]
+    await hass.async_block_till_done()
+    assert devices.async_get(vehicle.id) is None
+    assert _state(hass, "sensor", VIN, "battery_level") is None
+    assert VIN not in telemetry_entry.runtime_data.extras["hub"].vehicles
+
+    await producer.send_vehicle_data(VIN, START_TIME + timedelta(minutes=1), {"BatteryLevel": 56.0})
+    await _until(
+        hass,
+        lambda: (
+            (s := _state(hass, "sensor", VIN, "battery_level")) is not None and s.state == "56.0"
+        ),
+    )
+    assert devices.async_get_device_by_identifier((DOMAIN, VIN), telemetry_entry.entry_id)
 
 
 async def test_broker_outage_makes_entities_unavailable(

@@ -8,7 +8,7 @@ from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_KIND, DOMAIN, EntryKind
@@ -70,6 +70,22 @@ async def async_unload_entry(hass: HomeAssistant, entry: TesConfigEntry) -> bool
     if unloaded:
         await _close(entry.runtime_data.coordinators)
     return unloaded
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: TesConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the user delete a vehicle that stopped reporting; other devices are live sources.
+
+    The vehicle comes back, as new, if the stream carries its VIN again.
+    """
+    hub = entry.runtime_data.extras.get("hub")
+    if hub is None:
+        return False
+    for domain, vin in device.identifiers:
+        if domain == DOMAIN:
+            hub.async_forget(vin)
+    return True
 
 
 async def _close(coordinators: Mapping[str, TesCoordinator[Any]]) -> None:

@@ -126,7 +126,12 @@ def setup_telemetry_platform[DescriptionT: TelemetryEntityDescription](
     def new_fields(vin: str, names: set[str]) -> None:
         add(vin, [d.key for d in descriptions if names.intersection(d.fields)])
 
+    @callback
+    def forget(vin: str) -> None:
+        created.difference_update({(vin, key) for key in by_key})
+
     entry.async_on_unload(hub.async_add_new_field_listener(new_fields))
+    entry.async_on_unload(hub.async_add_forget_listener(forget))
     for vin, vehicle in hub.vehicles.items():
         names = set(vehicle.fields) | ({"online"} if vehicle.online is not None else set())
         new_fields(vin, names)

@@ -61,6 +61,7 @@ class TelemetryHub:
         self.stale = 0
         self._listeners: dict[str, list[CALLBACK_TYPE]] = {}
         self._new_field_listeners: list[Callable[[str, set[str]], None]] = []
+        self._forget_listeners: list[Callable[[str], None]] = []
         self._changed: set[str] = set()
         self._new: dict[str, set[str]] = {}
         self._flush_scheduled = False
@@ -84,6 +85,21 @@ class TelemetryHub:
         """Call `new_fields(vin, names)` when a vehicle sends fields never seen from it before."""
         self._new_field_listeners.append(new_fields)
         return lambda: self._new_field_listeners.remove(new_fields)
+
+    @callback
+    def async_add_forget_listener(self, forget: Callable[[str], None]) -> CALLBACK_TYPE:
+        """Call `forget(vin)` when a vehicle is forgotten, so its entities can come back."""
+        self._forget_listeners.append(forget)
+        return lambda: self._forget_listeners.remove(forget)
+
+    @callback
+    def async_forget(self, vin: str) -> None:
+        """Drop a vehicle (its device was removed); a later record brings it back as new."""
+        self.vehicles.pop(vin, None)
+        self._changed.discard(vin)
+        self._new.pop(vin, None)
+        for forget in list(self._forget_listeners):
+            forget(vin)
 
     @callback
     def apply(self, batch: list[Decoded]) -> None:
