@@ -30,7 +30,6 @@ from custom_components.tesla_energy_sync.clients.fleet_telemetry.config import (
     Timing,
     kafka_options,
 )
-from custom_components.tesla_energy_sync.config_flow import CONF_SSL_CLEAR
 from custom_components.tesla_energy_sync.const import (
     CONF_BOOTSTRAP_SERVERS,
     CONF_GROUP_ID,
@@ -43,6 +42,7 @@ from custom_components.tesla_energy_sync.const import (
     DOMAIN,
     EntryKind,
 )
+from custom_components.tesla_energy_sync.flows.fleet_telemetry import CONF_SSL_CLEAR
 from custom_components.tesla_energy_sync.telemetry_config import (
     CONF_SSL_CA,
     CONF_SSL_CERT,
@@ -66,7 +66,7 @@ SETTINGS = {
     CONF_VINS: "",
     CONF_SECURITY_PROTOCOL: "SSL",
 }
-FLOW_CHECK = "custom_components.tesla_energy_sync.config_flow.check_connection"
+FLOW_CHECK = "custom_components.tesla_energy_sync.flows.fleet_telemetry.check_connection"
 
 
 @pytest.fixture
