@@ -49,13 +49,13 @@ class TesConfigFlow(
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> TesOptionsFlow:
-        """Return the options flow (Wall Connector intervals and linked tariff)."""
+        """Return the options flow (a charger's intervals and tariff, a gateway's poll and control)."""
         return TesOptionsFlow()
 
     @classmethod
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
-        """Only chargers have options; tariff sources have nothing to tune."""
+        """Chargers and gateways have options; the other sources have nothing to tune."""
         return config_entry.data.get(CONF_KIND) in {EntryKind.WALL_CONNECTOR, EntryKind.POWERWALL}
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:

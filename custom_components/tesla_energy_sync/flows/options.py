@@ -49,7 +49,7 @@ def _interval(minimum: int, maximum: int) -> NumberSelector:
 
 
 class TesOptionsFlow(OptionsFlowWithReload):
-    """Wall Connector options: poll intervals and the tariff that prices its sessions."""
+    """Options of a Wall Connector (intervals, tariff) or of a Powerwall gateway (see below)."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the options; saving them reloads the entry."""
