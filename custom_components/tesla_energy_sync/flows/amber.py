@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.const import CONF_API_TOKEN
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import SelectOptionDict
@@ -14,10 +15,10 @@ from ..clients.amber import DEFAULT_AMBER_BASE_URL, AmberClient
 from ..clients.amber_models import Site, SiteStatus
 from ..clients.errors import AuthenticationError, ClientConnectionError, ClientError
 from ..const import CONF_BASE_URL, CONF_KIND, CONF_SITE_ID, LOGGER, EntryKind
-from .common import PASSWORD, advanced, entered_base_url, picker
+from .common import PASSWORD, TokenUpdateSteps, advanced, entered_base_url, picker
 
 
-class AmberSteps(ConfigFlow):
+class AmberSteps(TokenUpdateSteps):
     """Add an Amber site; ask for a new token when Amber refuses the stored one."""
 
     def __init__(self) -> None:
@@ -44,12 +45,6 @@ class AmberSteps(ConfigFlow):
             return [], {"base": "no_sites"}
         return usable, {}
 
-    def _amber_schema(self, *, with_url: bool) -> probatio.Schema:
-        schema: dict[Any, Any] = {probatio.Required(CONF_API_TOKEN): PASSWORD}
-        if with_url:
-            schema |= advanced(self._base_url)
-        return probatio.Schema(schema)
-
     async def async_step_amber(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the Amber API token (and, in advanced mode, the API's base URL)."""
         errors: dict[str, str] = {}
@@ -63,7 +58,9 @@ class AmberSteps(ConfigFlow):
                 return await self.async_step_amber_site()
         return self.async_show_form(
             step_id="amber",
-            data_schema=self._amber_schema(with_url=True),
+            data_schema=probatio.Schema(
+                {probatio.Required(CONF_API_TOKEN): PASSWORD, **advanced(self._base_url)}
+            ),
             errors=errors,
         )
 
@@ -103,30 +100,17 @@ class AmberSteps(ConfigFlow):
         self, step_id: str, user_input: dict[str, Any] | None, *, with_url: bool
     ) -> ConfigFlowResult:
         """Shared by reauth and reconfigure: new token (and URL), same site."""
-        entry = (
-            self._get_reauth_entry()
-            if self.source == SOURCE_REAUTH
-            else self._get_reconfigure_entry()
-        )
-        self._base_url = entry.data.get(CONF_BASE_URL, DEFAULT_AMBER_BASE_URL)
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            base_url = entered_base_url(user_input, self._base_url)
-            sites, errors = await self._amber_sites(user_input[CONF_API_TOKEN], base_url)
-            if not errors:
-                if entry.unique_id not in {site.id for site in sites}:
-                    errors = {"base": "site_not_found"}
-                else:
-                    return self.async_update_reload_and_abort(
-                        entry,
-                        data_updates={
-                            CONF_API_TOKEN: user_input[CONF_API_TOKEN],
-                            CONF_BASE_URL: base_url,
-                        },
-                    )
-        return self.async_show_form(
-            step_id=step_id,
-            data_schema=self._amber_schema(with_url=with_url),
-            description_placeholders={"title": entry.title},
-            errors=errors,
+
+        async def sites_seen(token: str, base_url: str) -> tuple[set[Hashable], str]:
+            sites, errors = await self._amber_sites(token, base_url)
+            return {site.id for site in sites}, errors.get("base", "")
+
+        return await self._token_update_step(
+            step_id,
+            user_input,
+            with_url=with_url,
+            token_key=CONF_API_TOKEN,
+            default_url=DEFAULT_AMBER_BASE_URL,
+            site_of=lambda entry: entry.unique_id,
+            sites_seen=sites_seen,
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -63,3 +65,48 @@ async def fetch_energy_sites(
         LOGGER.exception("Unexpected answer from the Tesla energy API")
         return [], "unknown"
     return (sites, "") if sites else ([], "no_energy_sites")
+
+
+class TokenUpdateSteps(ConfigFlow):
+    """Reauth and reconfigure of a cloud source: a new token (and URL) that still sees the site."""
+
+    async def _token_update_step(
+        self,
+        step_id: str,
+        user_input: dict[str, Any] | None,
+        *,
+        with_url: bool,
+        token_key: str,
+        default_url: str,
+        site_of: Callable[[ConfigEntry], Hashable],
+        sites_seen: Callable[[str, str], Awaitable[tuple[set[Hashable], str]]],
+    ) -> ConfigFlowResult:
+        """Check the token with `sites_seen(token, url)`; keep it if the entry's site is there."""
+        entry = (
+            self._get_reauth_entry()
+            if self.source == SOURCE_REAUTH
+            else self._get_reconfigure_entry()
+        )
+        current_url = entry.data.get(CONF_BASE_URL, default_url)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            base_url = entered_base_url(user_input, current_url)
+            sites, error = await sites_seen(user_input[token_key], base_url)
+            if error:
+                errors["base"] = error
+            elif site_of(entry) not in sites:
+                errors["base"] = "site_not_found"
+            else:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    data_updates={token_key: user_input[token_key], CONF_BASE_URL: base_url},
+                )
+        schema: dict[Any, Any] = {probatio.Required(token_key): PASSWORD}
+        if with_url:
+            schema |= advanced(current_url)
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=probatio.Schema(schema),
+            description_placeholders={"title": entry.title},
+            errors=errors,
+        )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.helpers.selector import SelectOptionDict, SelectSelector, SelectSelectorConfig
 import probatio
@@ -20,10 +21,17 @@ from ..const import (
     DOMAIN,
     EntryKind,
 )
-from .common import PASSWORD, advanced, entered_base_url, fetch_energy_sites, picker
+from .common import (
+    PASSWORD,
+    TokenUpdateSteps,
+    advanced,
+    entered_base_url,
+    fetch_energy_sites,
+    picker,
+)
 
 
-class TouSyncSteps(ConfigFlow):
+class TouSyncSteps(TokenUpdateSteps):
     """Add a TOU sync; ask for a new token when the Tesla energy API refuses the stored one."""
 
     def __init__(self) -> None:
@@ -108,36 +116,17 @@ class TouSyncSteps(ConfigFlow):
         self, step_id: str, user_input: dict[str, Any] | None, *, with_url: bool
     ) -> ConfigFlowResult:
         """Shared by reauth and reconfigure: a new token (and URL) that still sees the site."""
-        entry = (
-            self._get_reauth_entry()
-            if self.source == SOURCE_REAUTH
-            else self._get_reconfigure_entry()
-        )
-        current_url = entry.data.get(CONF_BASE_URL, DEFAULT_TESLA_BASE_URL)
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            base_url = entered_base_url(user_input, current_url)
-            sites, error = await fetch_energy_sites(
-                self.hass, user_input[CONF_ACCESS_TOKEN], base_url
-            )
-            if error:
-                errors["base"] = error
-            elif entry.data[CONF_ENERGY_SITE_ID] not in {s.energy_site_id for s in sites}:
-                errors["base"] = "site_not_found"
-            else:
-                return self.async_update_reload_and_abort(
-                    entry,
-                    data_updates={
-                        CONF_ACCESS_TOKEN: user_input[CONF_ACCESS_TOKEN],
-                        CONF_BASE_URL: base_url,
-                    },
-                )
-        schema: dict[Any, Any] = {probatio.Required(CONF_ACCESS_TOKEN): PASSWORD}
-        if with_url:
-            schema |= advanced(current_url)
-        return self.async_show_form(
-            step_id=step_id,
-            data_schema=probatio.Schema(schema),
-            description_placeholders={"title": entry.title},
-            errors=errors,
+
+        async def sites_seen(token: str, base_url: str) -> tuple[set[Hashable], str]:
+            sites, error = await fetch_energy_sites(self.hass, token, base_url)
+            return {site.energy_site_id for site in sites}, error
+
+        return await self._token_update_step(
+            step_id,
+            user_input,
+            with_url=with_url,
+            token_key=CONF_ACCESS_TOKEN,
+            default_url=DEFAULT_TESLA_BASE_URL,
+            site_of=lambda entry: entry.data[CONF_ENERGY_SITE_ID],
+            sites_seen=sites_seen,
         )
