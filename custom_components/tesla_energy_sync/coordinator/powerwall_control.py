@@ -39,78 +39,73 @@ class PowerwallControl:
 
     async def set_backup_reserve(self, pct: float) -> None:
         """Set the backup reserve in the app's percent."""
-        what = f"the backup reserve to {pct:g} %"
-        if (cloud := self.cloud) is None:
-            await self._run(what, self.gateway.gateway.set_reserve(pct), cloud=False)
-            return
-        await self._run(
-            what,
-            self._cloud(
-                cloud,
-                lambda: cloud.client.set_backup_reserve(cloud.site_id, pct),
-                lambda settings: _reserve_kept(settings, pct),
-            ),
+        await self._set(
+            f"the backup reserve to {pct:g} %",
+            local=lambda: self.gateway.gateway.set_reserve(pct),
+            remote=lambda cloud: cloud.client.set_backup_reserve(cloud.site_id, pct),
+            check=lambda settings: _reserve_kept(settings, pct),
         )
 
     async def set_operating_mode(self, mode: OperatingMode) -> None:
         """Set the operating mode."""
         mode = OperatingMode(mode)
-        what = f"the operating mode to {mode.value}"
-        if (cloud := self.cloud) is None:
-            await self._run(what, self.gateway.gateway.set_mode(mode), cloud=False)
-            return
-        await self._run(
-            what,
-            self._cloud(
-                cloud,
-                lambda: cloud.client.set_operation(cloud.site_id, mode.value),
-                lambda settings: _kept("mode", settings.operating_mode, mode.value),
-            ),
+        await self._set(
+            f"the operating mode to {mode.value}",
+            local=lambda: self.gateway.gateway.set_mode(mode),
+            remote=lambda cloud: cloud.client.set_operation(cloud.site_id, mode.value),
+            check=lambda settings: _kept("mode", settings.operating_mode, mode.value),
         )
 
     async def set_grid_charging(self, enabled: bool) -> None:
-        """Allow or forbid charging the battery from the grid."""
-        cloud = self._cloud_required()
-        await self._run(
+        """Allow or forbid charging the battery from the grid (no local path)."""
+        await self._set(
             f"grid charging to {'allowed' if enabled else 'forbidden'}",
-            self._cloud(
-                cloud,
-                lambda: cloud.client.set_grid_import_export(
-                    cloud.site_id, disallow_charge_from_grid_with_solar_installed=not enabled
-                ),
-                lambda settings: _kept("grid charging", settings.grid_charging, enabled),
+            local=None,
+            remote=lambda cloud: cloud.client.set_grid_import_export(
+                cloud.site_id, disallow_charge_from_grid_with_solar_installed=not enabled
             ),
+            check=lambda settings: _kept("grid charging", settings.grid_charging, enabled),
         )
 
     async def set_grid_export(self, rule: GridExportRule) -> None:
-        """Set what may be exported to the grid."""
+        """Set what may be exported to the grid (no local path)."""
         rule = GridExportRule(rule)
-        cloud = self._cloud_required()
-        await self._run(
+        await self._set(
             f"the export rule to {rule.value}",
-            self._cloud(
-                cloud,
-                lambda: cloud.client.set_grid_import_export(cloud.site_id, export_rule=rule.value),
-                lambda settings: _kept("export rule", settings.export_rule, rule.value),
+            local=None,
+            remote=lambda cloud: cloud.client.set_grid_import_export(
+                cloud.site_id, export_rule=rule.value
             ),
+            check=lambda settings: _kept("export rule", settings.export_rule, rule.value),
         )
 
-    def _cloud_required(self) -> PowerwallCloudCoordinator:
-        if self.cloud is None:
+    async def _set(
+        self,
+        what: str,
+        *,
+        local: Callable[[], Awaitable[None]] | None,
+        remote: Callable[[PowerwallCloudCoordinator], Awaitable[object]],
+        check: Callable[[CloudSettings], None],
+    ) -> None:
+        """Send through the cloud (then read back) when there is one, else to the gateway."""
+        if (cloud := self.cloud) is not None:
+            await self._run(what, self._through_cloud(cloud, remote, check))
+        elif local is not None:
+            await self._run(what, local(), cloud=False)
+        else:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="powerwall_cloud_required",
                 translation_placeholders={"title": self.gateway.config_entry.title},
             )
-        return self.cloud
 
-    async def _cloud(
+    async def _through_cloud(
         self,
         cloud: PowerwallCloudCoordinator,
-        command: Callable[[], Awaitable[object]],
+        remote: Callable[[PowerwallCloudCoordinator], Awaitable[object]],
         check: Callable[[CloudSettings], None],
     ) -> None:
-        await command()
+        await remote(cloud)
         # pypowerwall's cache would show the gateway's old reserve and mode until it expires.
         self.gateway.gateway.settings_changed()
         check(await cloud.async_read())
