@@ -11,6 +11,7 @@ from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
 from .clients.fleet_telemetry.config import (
+    TLS_PROTOCOLS,
     ConsumerConfig,
     OffsetReset,
     SaslMechanism,
@@ -45,7 +46,6 @@ LEGACY_SSL_FILES = {
     CONF_SSL_CERT: "ssl_certfile",
     CONF_SSL_KEY: "ssl_keyfile",
 }
-TLS_PROTOCOLS = frozenset({SecurityProtocol.SSL, SecurityProtocol.SASL_SSL})
 
 
 def uses_tls(data: Mapping[str, Any]) -> bool:

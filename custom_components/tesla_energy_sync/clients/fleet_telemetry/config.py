@@ -25,6 +25,9 @@ class SecurityProtocol(StrEnum):
     SASL_SSL = "SASL_SSL"
 
 
+TLS_PROTOCOLS = frozenset({SecurityProtocol.SSL, SecurityProtocol.SASL_SSL})
+
+
 class SaslMechanism(StrEnum):
     """SASL mechanisms supported for username/password logins."""
 
@@ -161,7 +164,7 @@ def kafka_options(config: ConsumerConfig, timing: Timing) -> dict[str, Any]:
         "fetch_max_wait_ms": int(timing.fetch_max_wait * 1000),
         "security_protocol": str(config.security_protocol),
     }
-    if config.security_protocol in {SecurityProtocol.SSL, SecurityProtocol.SASL_SSL}:
+    if config.security_protocol in TLS_PROTOCOLS:
         if config.ssl_context is None:
             raise ValueError(f"{config.security_protocol} needs an ssl_context")
         options["ssl_context"] = config.ssl_context
