@@ -34,6 +34,8 @@ from simulators.powerwall import PowerwallSimulator
 from simulators.tesla_energy import SITE_ID as ENERGY_SITE_ID, TeslaEnergySimulator
 from simulators.wall_connector import WallConnectorSimulator
 
+from .helpers import entity_id
+
 AMBER_TOKEN = "psk_sim"
 AMBER_SITE_ID = "01J0SIMSITE0000000000000001"
 # A weekday morning in Sydney (UTC+11 in November): 07:02 local, inside the morning peak.
@@ -238,3 +240,10 @@ def powerwall_entry(
         },
         options=options or {},
     )
+
+
+def gateway_state(hass: HomeAssistant, platform: str, key: str, din: str = DIN) -> str:
+    """Return the state of one gateway entity."""
+    entity = hass.states.get(entity_id(hass, platform, f"{din}_{key}"))
+    assert entity is not None
+    return entity.state

@@ -49,7 +49,15 @@ from custom_components.tesla_energy_sync.const import (
 from custom_components.tesla_energy_sync.coordinator.powerwall_combined import PowerwallCombined
 from simulators.powerwall import PowerwallSimulator
 
-from .conftest import DIN, EMAIL, PASSWORD, StartSim, powerwall_entry, setup_entry
+from .conftest import (
+    DIN,
+    EMAIL,
+    PASSWORD,
+    StartSim,
+    gateway_state as state,
+    powerwall_entry,
+    setup_entry,
+)
 from .helpers import advance, entity_id
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
@@ -59,13 +67,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequ
 def entry(powerwall_simulator: PowerwallSimulator) -> MockConfigEntry:
     """A Powerwall entry for the simulated gateway."""
     return powerwall_entry(powerwall_simulator)
-
-
-def state(hass: HomeAssistant, platform: str, key: str, din: str = DIN) -> str:
-    """Return the state of one gateway entity."""
-    found = hass.states.get(entity_id(hass, platform, f"{din}_{key}"))
-    assert found is not None
-    return found.state
 
 
 @pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR])

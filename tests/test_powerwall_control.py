@@ -33,7 +33,14 @@ from custom_components.tesla_energy_sync.const import (
 from simulators.powerwall import PowerwallSimulator
 from simulators.tesla_energy import TeslaEnergySimulator, energy_site
 
-from .conftest import DIN, TESLA_TOKEN, StartSim, powerwall_entry, setup_entry
+from .conftest import (
+    DIN,
+    TESLA_TOKEN,
+    StartSim,
+    gateway_state as state,
+    powerwall_entry,
+    setup_entry,
+)
 from .helpers import advance, entity_id
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
@@ -75,13 +82,6 @@ async def cloud_entry(
     entry = powerwall_entry(powerwall_simulator, options=cloud_options(cloud))
     await setup_entry(hass, entry)
     return entry
-
-
-def state(hass: HomeAssistant, platform: str, key: str) -> str:
-    """Return the state of one of the gateway's entities."""
-    found = hass.states.get(entity_id(hass, platform, f"{DIN}_{key}"))
-    assert found is not None
-    return found.state
 
 
 async def call(hass: HomeAssistant, service: str, **data: Any) -> None:
