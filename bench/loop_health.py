@@ -60,7 +60,7 @@ import pytest_socket
 from bench.telemetry_memory import _Resolver
 from custom_components.tesla_energy_sync import const
 from custom_components.tesla_energy_sync.clients.powerwall import PowerwallGateway
-from custom_components.tesla_energy_sync.coordinator.base import TesCoordinator
+from custom_components.tesla_energy_sync.coordinator import TesCoordinator
 from simulators.__main__ import powerwall_din, wall_connector_serial
 from simulators.amber import SITE_ID
 

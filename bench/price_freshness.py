@@ -56,6 +56,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 import pytest_socket
 
+from custom_components.tesla_energy_sync.amber.coordinator import AmberCoordinator
 from custom_components.tesla_energy_sync.clients.amber import AmberClient
 from custom_components.tesla_energy_sync.clients.amber_models import ChannelType, CurrentInterval
 from custom_components.tesla_energy_sync.clients.errors import ClientError
@@ -68,8 +69,7 @@ from custom_components.tesla_energy_sync.const import (
     PRICE_PERIOD,
     EntryKind,
 )
-from custom_components.tesla_energy_sync.coordinator.amber import AmberCoordinator
-from custom_components.tesla_energy_sync.coordinator.base import interval_start
+from custom_components.tesla_energy_sync.coordinator import interval_start
 from simulators.amber import SITE_ID, AmberSimulator
 
 TOKEN = "psk_bench"  # noqa: S105 - a key only the local simulator knows
@@ -126,7 +126,7 @@ async def setup_ours(
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    coordinator = entry.runtime_data.coordinators["prices"]
+    coordinator = entry.runtime_data.prices
     if not isinstance(coordinator, AmberCoordinator):
         raise TypeError(f"unexpected coordinator {coordinator!r}")
     return coordinator, lambda: coordinator.data.general.current if coordinator.data else None

@@ -84,7 +84,7 @@ from custom_components.tesla_energy_sync.const import (
     DOMAIN,
     EntryKind,
 )
-from custom_components.tesla_energy_sync.coordinator.telemetry import TelemetryHub
+from custom_components.tesla_energy_sync.fleet_telemetry.hub import TelemetryHub
 from simulators.amber import AmberSimulator
 from simulators.comed import ComEdSimulator
 from simulators.fleet_telemetry import START_TIME, encode_payload, plan_trip, trip_samples
@@ -740,7 +740,7 @@ async def run_home_assistant(
         patch(
             "homeassistant.helpers.aiohttp_client._async_make_resolver", return_value=_Resolver()
         ),
-        patch("custom_components.tesla_energy_sync.telemetry_config.TIMING", TANSU_TIMING),
+        patch("custom_components.tesla_energy_sync.fleet_telemetry.config.TIMING", TANSU_TIMING),
     ):
         async with async_test_home_assistant() as hass:
             hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)  # load custom_components/

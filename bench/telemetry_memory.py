@@ -98,7 +98,7 @@ async def _fleet_telemetry(hass: HomeAssistant, spec: dict[str, Any]) -> None:
         },
     )
     await _setup(hass, entry)
-    hub = entry.runtime_data.extras["hub"]
+    hub = entry.runtime_data.hub
     for _ in range(600):  # 60 s at most
         if hub.consumer.records >= spec["records"]:
             break
@@ -176,7 +176,7 @@ async def measure(spec: dict[str, Any]) -> dict[str, float]:
 
             try:
                 with patch(
-                    "custom_components.tesla_energy_sync.telemetry_config.TIMING",
+                    "custom_components.tesla_energy_sync.fleet_telemetry.config.TIMING",
                     Timing(**FAST_TIMING),
                 ):
                     await _fleet_telemetry(hass, spec)

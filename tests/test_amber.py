@@ -120,7 +120,7 @@ async def test_polls_on_boundaries_and_while_estimate(
     boundary = datetime(2026, 11, 23, 20, 5, tzinfo=UTC)
     freezer.move_to(boundary + timedelta(seconds=3))
     await setup_entry(hass, amber_entry)
-    coordinator = amber_entry.runtime_data.coordinators["prices"]
+    coordinator = amber_entry.runtime_data.prices
     general = entity_id(hass, "sensor", f"{AMBER_SITE_ID}_general_price")
     assert hass.states.get(general).attributes["estimate"] is True  # type: ignore[union-attr]
     assert coordinator.update_interval == timedelta(seconds=15)
@@ -188,7 +188,7 @@ async def test_unavailable_while_failing_and_logs_once(
     amber_simulator.fault = "server_error"
     await advance(hass, freezer, 300)
     assert hass.states.get(general).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
-    coordinator = amber_entry.runtime_data.coordinators["prices"]
+    coordinator = amber_entry.runtime_data.prices
     assert coordinator.update_interval == timedelta(seconds=30)
     await advance(hass, freezer, 30)
     await advance(hass, freezer, 30)
@@ -246,7 +246,7 @@ async def test_rate_limited_waits_for_reset(
     await setup_entry(hass, amber_entry)
     amber_simulator.rate_limit = amber_simulator.request_count
     await advance(hass, freezer, 300 - 130 + 3)
-    coordinator = amber_entry.runtime_data.coordinators["prices"]
+    coordinator = amber_entry.runtime_data.prices
     assert not coordinator.last_update_success
     assert coordinator.update_interval is not None
     assert coordinator.update_interval > timedelta(seconds=30)

@@ -109,7 +109,7 @@ async def test_gives_up_on_estimate_until_next_boundary(
     boundary = datetime(2026, 11, 23, 20, 5, tzinfo=UTC)
     freezer.move_to(boundary + timedelta(seconds=3))
     await setup_entry(hass, amber_entry)
-    coordinator = amber_entry.runtime_data.coordinators["prices"]
+    coordinator = amber_entry.runtime_data.prices
     for backoff in (15, 15, 15):
         assert coordinator.update_interval == timedelta(seconds=backoff)
         await advance(hass, freezer, backoff)
@@ -127,7 +127,7 @@ async def test_no_repoll_past_the_boundary(
     boundary = datetime(2026, 11, 23, 20, 5, tzinfo=UTC)
     freezer.move_to(boundary + timedelta(seconds=296))
     await setup_entry(hass, amber_entry)
-    coordinator = amber_entry.runtime_data.coordinators["prices"]
+    coordinator = amber_entry.runtime_data.prices
     assert coordinator.update_interval == timedelta(seconds=7)
 
 
@@ -142,7 +142,7 @@ async def test_low_budget_skips_repolls(
     boundary = datetime(2026, 11, 23, 20, 5, tzinfo=UTC)
     freezer.move_to(boundary + timedelta(seconds=3))
     await setup_entry(hass, amber_entry)
-    coordinator = amber_entry.runtime_data.coordinators["prices"]
+    coordinator = amber_entry.runtime_data.prices
     assert coordinator.client.rate_limit is not None
     assert coordinator.client.rate_limit.remaining is not None
     assert coordinator.client.rate_limit.remaining < 10

@@ -6,11 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custom_components.tesla_energy_sync.coordinator.charging_session import (
-    Price,
-    SessionSample,
-    SessionTracker,
-)
+from custom_components.tesla_energy_sync.tariff import Price
+from custom_components.tesla_energy_sync.wall_connector.session import SessionSample, SessionTracker
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 AUD = "AUD"

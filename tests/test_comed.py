@@ -79,7 +79,7 @@ async def test_repolls_until_published(
     boundary = datetime(2026, 11, 23, 21, 40, tzinfo=UTC)
     freezer.move_to(boundary - timedelta(seconds=40))
     await setup_entry(hass, comed_entry)
-    coordinator = comed_entry.runtime_data.coordinators["prices"]
+    coordinator = comed_entry.runtime_data.prices
     assert coordinator.update_interval == timedelta(seconds=60)  # until boundary + 20 s
 
     # The simulator lags publication by serving the previous clock for a while.

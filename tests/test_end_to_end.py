@@ -59,8 +59,8 @@ async def test_prices_follow_boundaries_and_trigger_automations(
     seen: list[Event] = []
     hass.bus.async_listen("price_spike_seen", seen.append)
 
-    amber = amber_entry.runtime_data.coordinators["prices"]
-    comed = comed_entry.runtime_data.coordinators["prices"]
+    amber = amber_entry.runtime_data.prices
+    comed = comed_entry.runtime_data.prices
     boundary = datetime(2026, 11, 24, 8, 25, tzinfo=UTC)
     shown: list[tuple[datetime, float]] = []
     windows: deque[tuple[datetime, int]] = deque()

@@ -54,7 +54,7 @@ _groups = itertools.count()
 @pytest.fixture(autouse=True)
 def fast_consumer() -> Generator[None]:
     """Tansu answers a group join after half the session timeout: keep it short in tests."""
-    with patch("custom_components.tesla_energy_sync.telemetry_config.TIMING", TANSU_TIMING):
+    with patch("custom_components.tesla_energy_sync.fleet_telemetry.config.TIMING", TANSU_TIMING):
         yield
 
 
@@ -112,7 +112,7 @@ async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    hub = entry.runtime_data.extras["hub"]
+    hub = entry.runtime_data.hub
     await _until(hass, lambda: hub.connected)
 
 
@@ -160,7 +160,7 @@ async def test_a_drive_home(
     assert _state(hass, "binary_sensor", VIN, "driving").state == "off"
     assert alerts
     assert all(event.data["vin"] == VIN for event in alerts)
-    hub = telemetry_entry.runtime_data.extras["hub"]
+    hub = telemetry_entry.runtime_data.hub
     assert hub.consumer.records > 0
     assert _state(hass, "sensor", OTHER_VIN, "shift_state") is None  # not heard from
 
@@ -215,7 +215,7 @@ async def test_old_and_duplicate_records_change_nothing(
     """Per field the newest created_at wins; late or repeated records are ignored."""
 
     await _setup(hass, telemetry_entry)
-    hub = telemetry_entry.runtime_data.extras["hub"]
+    hub = telemetry_entry.runtime_data.hub
     await producer.send_vehicle_data(VIN, START_TIME + timedelta(minutes=5), {"BatteryLevel": 70.0})
     await _until(
         hass,
@@ -235,7 +235,7 @@ async def test_garbage_on_the_topics_is_counted_and_skipped(
     """10,000 random byte strings and truncated records: counted, skipped, no crash."""
 
     await _setup(hass, telemetry_entry)
-    hub = telemetry_entry.runtime_data.extras["hub"]
+    hub = telemetry_entry.runtime_data.hub
     rng = random.Random(7)
     good = encode_payload(VIN, START_TIME, {"BatteryLevel": 55.0})
     junk = [
@@ -275,7 +275,7 @@ async def test_two_vehicles_and_a_reload_resumes(
             for vin in (VIN, OTHER_VIN)
         ),
     )
-    first = telemetry_entry.runtime_data.extras["hub"].consumer
+    first = telemetry_entry.runtime_data.hub.consumer
     # Everything produced so far is applied (and so committed) before the reload.
     await _until(hass, lambda: first.records >= sum(producer.sent.values()))
     applied = first.records
@@ -287,7 +287,7 @@ async def test_two_vehicles_and_a_reload_resumes(
     await hass.async_block_till_done()
     # Restored before any record: the entities came back from the registry.
     assert _state(hass, "sensor", VIN, "battery_level").state in {battery, STATE_UNAVAILABLE}
-    hub = telemetry_entry.runtime_data.extras["hub"]
+    hub = telemetry_entry.runtime_data.hub
     await _until(hass, lambda: hub.connected)
     assert _state(hass, "sensor", VIN, "battery_level").state == battery
 
@@ -328,7 +328,7 @@ async def test_a_removed_vehicle_comes_back_as_new(
     await hass.async_block_till_done()
     assert devices.async_get(vehicle.id) is None
     assert _state(hass, "sensor", VIN, "battery_level") is None
-    assert VIN not in telemetry_entry.runtime_data.extras["hub"].vehicles
+    assert VIN not in telemetry_entry.runtime_data.hub.vehicles
 
     await producer.send_vehicle_data(VIN, START_TIME + timedelta(minutes=1), {"BatteryLevel": 56.0})
     await _until(
@@ -415,7 +415,7 @@ async def test_diagnostics_redact_vins_and_locations(
 
     await _setup(hass, telemetry_entry)
     await producer.send_drive(VIN)
-    hub = telemetry_entry.runtime_data.extras["hub"]
+    hub = telemetry_entry.runtime_data.hub
     await _until(hass, lambda: hub.consumer.records >= sum(producer.sent.values()))
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, telemetry_entry)
     assert VIN not in str(diagnostics)
@@ -429,7 +429,7 @@ async def test_a_burst_writes_each_entity_once(
 ) -> None:
     """Fifty records for one car in one batch: the battery sensor's state is written once."""
     await _setup(hass, telemetry_entry)
-    hub = telemetry_entry.runtime_data.extras["hub"]
+    hub = telemetry_entry.runtime_data.hub
     await producer.send_vehicle_data(VIN, START_TIME, {"BatteryLevel": 10.0})
     await _until(hass, lambda: _state(hass, "sensor", VIN, "battery_level") is not None)
     battery = entity_id(hass, "sensor", f"{VIN}_battery_level")

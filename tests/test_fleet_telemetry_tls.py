@@ -42,13 +42,13 @@ from custom_components.tesla_energy_sync.const import (
     DOMAIN,
     EntryKind,
 )
-from custom_components.tesla_energy_sync.flows.fleet_telemetry import CONF_SSL_CLEAR
-from custom_components.tesla_energy_sync.telemetry_config import (
+from custom_components.tesla_energy_sync.fleet_telemetry.config import (
     CONF_SSL_CA,
     CONF_SSL_CERT,
     CONF_SSL_KEY,
     LEGACY_SSL_FILES,
 )
+from custom_components.tesla_energy_sync.fleet_telemetry.flow import CONF_SSL_CLEAR
 from simulators.kafka_broker import TANSU_TIMING, TansuBroker, free_port
 from simulators.tls import Pki, TlsProxy, key_pem, make_pki, new_key
 
@@ -66,7 +66,7 @@ SETTINGS = {
     CONF_VINS: "",
     CONF_SECURITY_PROTOCOL: "SSL",
 }
-FLOW_CHECK = "custom_components.tesla_energy_sync.flows.fleet_telemetry.check_connection"
+FLOW_CHECK = "custom_components.tesla_energy_sync.fleet_telemetry.flow.check_connection"
 
 
 @pytest.fixture
@@ -463,7 +463,7 @@ async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
 
 
 def _consumer_config(entry: MockConfigEntry) -> ConsumerConfig:
-    config: ConsumerConfig = entry.runtime_data.extras["hub"].consumer.config
+    config: ConsumerConfig = entry.runtime_data.hub.consumer.config
     return config
 
 
@@ -474,14 +474,14 @@ async def test_setup_connects_with_the_stored_certificates(
     entry = _ssl_entry(
         {CONF_BOOTSTRAP_SERVERS: f"127.0.0.1:{tls_broker.port}", CONF_SECURITY_PROTOCOL: "SSL"}
     )
-    with patch("custom_components.tesla_energy_sync.telemetry_config.TIMING", TANSU_TIMING):
+    with patch("custom_components.tesla_energy_sync.fleet_telemetry.config.TIMING", TANSU_TIMING):
         await _setup(hass, entry)
     assert entry.state is ConfigEntryState.LOADED
     config = _consumer_config(entry)
     assert config.security_protocol is SecurityProtocol.SSL
     assert _trusts_the_ca(config.ssl_context)
     assert kafka_options(config, Timing())["ssl_context"] is config.ssl_context
-    hub = entry.runtime_data.extras["hub"]
+    hub = entry.runtime_data.hub
     async with asyncio.timeout(10):
         while not hub.connected:
             await asyncio.sleep(0.05)

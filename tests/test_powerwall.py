@@ -29,7 +29,6 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
-from custom_components.tesla_energy_sync import views
 from custom_components.tesla_energy_sync.clients.errors import ResponseError
 from custom_components.tesla_energy_sync.clients.powerwall import PowerwallMode, PowerwallSnapshot
 from custom_components.tesla_energy_sync.clients.powerwall_models import (
@@ -46,7 +45,8 @@ from custom_components.tesla_energy_sync.const import (
     CONF_POWERWALL_MODE,
     DOMAIN,
 )
-from custom_components.tesla_energy_sync.coordinator.powerwall_combined import PowerwallCombined
+from custom_components.tesla_energy_sync.powerwall import views
+from custom_components.tesla_energy_sync.powerwall.combined import PowerwallCombined
 from simulators.powerwall import PowerwallSimulator
 
 from .conftest import (
@@ -116,7 +116,7 @@ async def test_values_follow_the_gateway(
         assert state(hass, "sensor", "grid_state") == "up"
         assert state(hass, "binary_sensor", "grid_status") == "on"
         await advance(hass, freezer, 15)
-    gateway = entry.runtime_data.coordinators["powerwall"].gateway
+    gateway = entry.runtime_data.gateway.gateway
     assert gateway.powerwalls_created == 1
     assert sim.login.attempts == 1
 
@@ -187,7 +187,7 @@ async def test_unload_closes_the_gateway(
 ) -> None:
     """Unloading closes pypowerwall's connections; the login cookie stays for the next start."""
     await setup_entry(hass, entry)
-    gateway = entry.runtime_data.coordinators["powerwall"].gateway
+    gateway = entry.runtime_data.gateway.gateway
     assert gateway.storage_dir == Path(
         hass.config.path(".storage", DOMAIN, "powerwall", entry.entry_id)
     )
@@ -388,7 +388,7 @@ async def test_options(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     await hass.async_block_till_done()
     assert entry.options == {CONF_POLL_INTERVAL: 5, CONF_CONTROL: True}
     assert entity_id(hass, "number", f"{DIN}_backup_reserve")
-    coordinator = entry.runtime_data.coordinators["powerwall"]
+    coordinator = entry.runtime_data.gateway
     assert coordinator.update_interval is not None
     assert coordinator.update_interval.total_seconds() == 5
 

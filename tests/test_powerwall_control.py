@@ -325,4 +325,4 @@ async def test_services_need_control_and_one_entry(
     await hass.config_entries.async_unload(controlled.entry_id)
     with pytest.raises(ServiceValidationError) as invalid:
         await call(hass, "set_backup_reserve", percent=40, config_entry_id=controlled.entry_id)
-    assert invalid.value.translation_key == "entry_not_loaded"
+    assert invalid.value.translation_key == "service_config_entry_not_loaded"

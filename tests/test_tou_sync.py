@@ -159,7 +159,7 @@ async def test_missing_prices_upload_nothing_and_raise_a_repair(
 ) -> None:
     """Without forecasts the planner refuses; nothing is sent and a repair issue says why."""
     await _setup(hass, amber_entry, tou_entry)
-    prices = amber_entry.runtime_data.coordinators["prices"]
+    prices = amber_entry.runtime_data.prices
     general = prices.data.channels[ChannelType.GENERAL]
     from dataclasses import replace
 
@@ -290,7 +290,7 @@ async def test_site_refresh_keeps_history(
     await hass.services.async_call(
         SWITCH_DOMAIN, SERVICE_TURN_OFF, {ATTR_ENTITY_ID: switch}, blocking=True
     )
-    tou = tou_entry.runtime_data.coordinators["tou"]
+    tou = tou_entry.runtime_data.tou
     reads_before = tou.data.site
     await advance(hass, freezer, timedelta(minutes=31).total_seconds())
     assert tou.data.site is not reads_before  # re-read
@@ -309,7 +309,7 @@ async def test_refuses_without_trustworthy_prices(
     """Failing, stale or incomplete prices upload nothing."""
     freezer.move_to(FROZEN_TIME)
     await _setup(hass, amber_entry, tou_entry)
-    prices = amber_entry.runtime_data.coordinators["prices"]
+    prices = amber_entry.runtime_data.prices
 
     async def sync() -> str:
         response = await _sync_tou(hass)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 import json
 from pathlib import Path
+
+from homeassistant.helpers.entity import EntityDescription
 
 INTEGRATION = Path(__file__).parent.parent / "custom_components" / "tesla_energy_sync"
 
@@ -37,31 +40,27 @@ def test_raised_translation_keys_exist() -> None:
 
 def test_entity_translation_keys_exist() -> None:
     """Every entity description's translation_key is named in strings.json and icons.json."""
-    from custom_components.tesla_energy_sync.binary_sensor import BINARY_SENSORS
-    from custom_components.tesla_energy_sync.descriptions.telemetry import (
+    from custom_components.tesla_energy_sync.fleet_telemetry.descriptions import (
         TRACKER,
         VEHICLE_BINARY_SENSORS,
         VEHICLE_SENSORS,
     )
-    from custom_components.tesla_energy_sync.number import NUMBERS
-    from custom_components.tesla_energy_sync.select import SELECTS
-    from custom_components.tesla_energy_sync.sensor import SENSORS
-    from custom_components.tesla_energy_sync.switch import SWITCHES
+    from custom_components.tesla_energy_sync.registry import SOURCES
 
     entity = _load("strings.json")["entity"]
     icons = _load("icons.json")["entity"]
     assert isinstance(entity, dict)
     assert isinstance(icons, dict)
-    tables = (
-        ("sensor", SENSORS),
-        ("binary_sensor", BINARY_SENSORS),
-        ("switch", SWITCHES),
-        ("number", NUMBERS),
-        ("select", SELECTS),
+    tables: list[tuple[str, dict[str, Sequence[EntityDescription]]]] = [
+        (str(platform), {spec.kind: descriptions})
+        for spec in SOURCES.values()
+        for platform, descriptions in spec.descriptions.items()
+    ]
+    tables += [
         ("sensor", {"telemetry": VEHICLE_SENSORS}),
         ("binary_sensor", {"telemetry": VEHICLE_BINARY_SENSORS}),
         ("device_tracker", {"telemetry": (TRACKER,)}),
-    )
+    ]
     for platform, table in tables:
         for descriptions in table.values():
             for description in descriptions:

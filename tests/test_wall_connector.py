@@ -112,7 +112,7 @@ async def test_priced_session_end_to_end(
     )
     await hass.config_entries.async_setup(wall_connector_entry.entry_id)
     await hass.async_block_till_done()
-    vitals = wall_connector_entry.runtime_data.coordinators["vitals"]
+    vitals = wall_connector_entry.runtime_data.vitals
     samples: list[datetime] = []
     vitals.async_add_listener(lambda: samples.append(datetime.now(UTC)))
     ended: list[Event] = []

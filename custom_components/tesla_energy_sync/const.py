@@ -98,7 +98,6 @@ TOU_SYNC_SECOND: Final = 30
 TOU_SITE_INFO_INTERVAL: Final = timedelta(minutes=30)
 SERVICE_SYNC_TOU: Final = "sync_tou"
 ATTR_DRY_RUN: Final = "dry_run"
-ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 TOU_RESULTS: Final = (
     "uploaded",
     "unchanged",

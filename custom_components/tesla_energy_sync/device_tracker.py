@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import EntryKind
-from .descriptions.telemetry import TRACKER
-from .models import TesConfigEntry
-from .telemetry_entity import setup_telemetry_platform
-from .telemetry_platforms import VehicleTracker
+from .registry import spec_of
+from .runtime import TesConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -19,8 +17,6 @@ async def async_setup_entry(
     entry: TesConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a tracker for each vehicle that sends its location."""
-    if entry.runtime_data.kind is EntryKind.FLEET_TELEMETRY:
-        setup_telemetry_platform(
-            entry, "device_tracker", (TRACKER,), VehicleTracker, async_add_entities
-        )
+    """Add the trackers the entry's source makes (a vehicle's, once it sends its location)."""
+    if (setup := spec_of(entry).platform_setup.get(Platform.DEVICE_TRACKER)) is not None:
+        setup(hass, entry, async_add_entities)

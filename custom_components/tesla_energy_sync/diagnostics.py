@@ -14,33 +14,23 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 
-from .models import TesConfigEntry
-from .telemetry_config import LEGACY_SSL_FILES, SSL_PEMS
+from .registry import SOURCES, spec_of
+from .runtime import TesConfigEntry
 
-# Credentials, and what identifies a home or a device: meter number, serials, addresses, Wi-Fi.
-TO_REDACT = {
-    CONF_ACCESS_TOKEN,
-    CONF_API_TOKEN,
-    CONF_HOST,
-    "nmi",
-    "title",
-    "unique_id",
-    "serial_number",
-    "wifi_ssid",
-    "wifi_mac",
-    "wifi_infra_ip",
-    CONF_PASSWORD,
-    CONF_USERNAME,
-    "vin",
-    "vins",
-    "fields",
-    "din",
-    "site_name",
-    "email",
-    # Fleet Telemetry TLS material (the key above all) and where a legacy entry keeps it.
-    *SSL_PEMS,
-    *LEGACY_SSL_FILES.values(),
-}
+# Credentials and addresses, whatever the source; each source adds what identifies its home
+# or device. Every source's keys apply to every entry: a key that is secret for one source is
+# never worth showing for another.
+TO_REDACT = frozenset(
+    {
+        CONF_ACCESS_TOKEN,
+        CONF_API_TOKEN,
+        CONF_HOST,
+        CONF_PASSWORD,
+        CONF_USERNAME,
+        "title",
+        "unique_id",
+    }
+).union(*(spec.redact for spec in SOURCES.values()))
 
 
 async def async_get_config_entry_diagnostics(
@@ -50,14 +40,8 @@ async def async_get_config_entry_diagnostics(
     return async_redact_data(
         {
             "entry": entry.as_dict(),
-            "kind": str(entry.runtime_data.kind),
-            "coordinators": {
-                name: coordinator.diagnostics()
-                for name, coordinator in entry.runtime_data.coordinators.items()
-            },
-            "telemetry": hub.diagnostics()
-            if (hub := entry.runtime_data.extras.get("hub"))
-            else None,
+            "kind": str(spec_of(entry).kind),
+            **entry.runtime_data.diagnostics(),
         },
         TO_REDACT,
     )

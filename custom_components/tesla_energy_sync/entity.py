@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import EntryKind
-from .coordinator.base import TesCoordinator
-from .descriptions import TesEntityDescription
-from .models import TesConfigEntry
+from .coordinator import TesCoordinator
+from .description import TesEntityDescription
+from .registry import spec_of
+from .runtime import TesConfigEntry
 
 
 class TesEntity(CoordinatorEntity[TesCoordinator[Any]]):
@@ -38,16 +41,30 @@ class TesEntity(CoordinatorEntity[TesCoordinator[Any]]):
 
 def entities_for[DescriptionT: TesEntityDescription[Any, Any], EntityT: TesEntity](
     entry: TesConfigEntry,
-    table: Mapping[EntryKind, Sequence[DescriptionT]],
+    descriptions: Sequence[DescriptionT],
     build: Callable[[TesCoordinator[Any], DescriptionT], EntityT],
 ) -> Iterator[EntityT]:
-    """Yield an entity for each of the entry's descriptions whose value its source has.
+    """Yield an entity for each description whose value the entry's source has.
 
     A description whose coordinator the entry lacks (an optional half of a source, such
     as a gateway's cloud settings without cloud credentials) yields nothing.
     """
-    coordinators = entry.runtime_data.coordinators
-    for description in table.get(entry.runtime_data.kind, ()):
-        coordinator = coordinators.get(description.coordinator)
+    for description in descriptions:
+        coordinator = description.coordinator_fn(entry.runtime_data)
         if coordinator is not None and description.exists_fn(coordinator):
             yield build(coordinator, description)
+
+
+def async_setup_platform[DescriptionT: TesEntityDescription[Any, Any], EntityT: TesEntity](
+    hass: HomeAssistant,
+    entry: TesConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    platform: Platform,
+    build: Callable[[TesCoordinator[Any], DescriptionT], EntityT],
+) -> None:
+    """Add the platform's entities of the entry's source: described ones, then its own."""
+    spec = spec_of(entry)
+    descriptions: Sequence[DescriptionT] = spec.descriptions.get(platform, ())  # type: ignore[assignment]
+    async_add_entities(entities_for(entry, descriptions, build))
+    if (setup := spec.platform_setup.get(platform)) is not None:
+        setup(hass, entry, async_add_entities)

@@ -5,20 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.number import NumberEntity
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import EntryKind
-from .descriptions import TesNumberEntityDescription
-from .descriptions.powerwall import POWERWALL_NUMBERS
-from .entity import TesEntity, entities_for
-from .models import TesConfigEntry
+from .description import TesNumberEntityDescription
+from .entity import TesEntity, async_setup_platform
+from .runtime import TesConfigEntry
 
 PARALLEL_UPDATES = 1
-
-NUMBERS: dict[EntryKind, tuple[TesNumberEntityDescription[Any, Any], ...]] = {
-    EntryKind.POWERWALL: POWERWALL_NUMBERS,
-}
 
 
 async def async_setup_entry(
@@ -27,7 +22,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the numbers the entry's source provides."""
-    async_add_entities(entities_for(entry, NUMBERS, TesNumber))
+    async_setup_platform(hass, entry, async_add_entities, Platform.NUMBER, TesNumber)
 
 
 class TesNumber(TesEntity, NumberEntity):

@@ -5,20 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.select import SelectEntity
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import EntryKind
-from .descriptions import TesSelectEntityDescription
-from .descriptions.powerwall import POWERWALL_SELECTS
-from .entity import TesEntity, entities_for
-from .models import TesConfigEntry
+from .description import TesSelectEntityDescription
+from .entity import TesEntity, async_setup_platform
+from .runtime import TesConfigEntry
 
 PARALLEL_UPDATES = 1
-
-SELECTS: dict[EntryKind, tuple[TesSelectEntityDescription[Any, Any], ...]] = {
-    EntryKind.POWERWALL: POWERWALL_SELECTS,
-}
 
 
 async def async_setup_entry(
@@ -27,7 +22,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the selects the entry's source provides."""
-    async_add_entities(entities_for(entry, SELECTS, TesSelect))
+    async_setup_platform(hass, entry, async_add_entities, Platform.SELECT, TesSelect)
 
 
 class TesSelect(TesEntity, SelectEntity):

@@ -5,22 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import EntryKind
-from .descriptions import TesSwitchEntityDescription
-from .descriptions.powerwall import POWERWALL_SWITCHES
-from .descriptions.tou_sync import TOU_SYNC_SWITCHES
-from .entity import TesEntity, entities_for
-from .models import TesConfigEntry
+from .description import TesSwitchEntityDescription
+from .entity import TesEntity, async_setup_platform
+from .runtime import TesConfigEntry
 
 PARALLEL_UPDATES = 1
-
-SWITCHES: dict[EntryKind, tuple[TesSwitchEntityDescription, ...]] = {
-    EntryKind.TOU_SYNC: TOU_SYNC_SWITCHES,
-    EntryKind.POWERWALL: POWERWALL_SWITCHES,
-}
 
 
 async def async_setup_entry(
@@ -29,7 +22,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the switches the entry's source provides."""
-    async_add_entities(entities_for(entry, SWITCHES, TesSwitch))
+    async_setup_platform(hass, entry, async_add_entities, Platform.SWITCH, TesSwitch)
 
 
 class TesSwitch(TesEntity, SwitchEntity):

@@ -1,0 +1,38 @@
+"""Amber Electric: live and forecast prices of one Amber site (Australia)."""
+
+from __future__ import annotations
+
+from homeassistant.const import CONF_API_TOKEN, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from ..clients.amber import DEFAULT_AMBER_BASE_URL, AmberClient
+from ..const import CONF_BASE_URL, EntryKind
+from ..runtime import SourceSpec, TesConfigEntry
+from .coordinator import AmberCoordinator, AmberRuntime
+from .descriptions import AMBER_BINARY_SENSORS, AMBER_SENSORS
+from .flow import AmberSteps
+
+
+async def async_build(hass: HomeAssistant, entry: TesConfigEntry) -> AmberRuntime:
+    """Return the entry's client and prices coordinator."""
+    client = AmberClient(
+        async_get_clientsession(hass),
+        entry.data[CONF_API_TOKEN],
+        base_url=entry.data.get(CONF_BASE_URL, DEFAULT_AMBER_BASE_URL),
+        # The loop's monotonic clock: the request budget must not follow wall-clock jumps.
+        clock=hass.loop.time,
+    )
+    return AmberRuntime(prices=AmberCoordinator(hass, entry, client))
+
+
+SPEC = SourceSpec(
+    kind=EntryKind.AMBER,
+    build=async_build,
+    descriptions={Platform.SENSOR: AMBER_SENSORS, Platform.BINARY_SENSOR: AMBER_BINARY_SENSORS},
+    flow=AmberSteps,
+    reauth=AmberSteps.async_step_reauth_confirm,
+    reconfigure=AmberSteps.amber_reconfigure,
+    # The National Metering Identifier names the home.
+    redact=frozenset({"nmi"}),
+)

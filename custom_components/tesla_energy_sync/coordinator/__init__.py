@@ -1,1 +1,0 @@
-"""Coordinators: one per polled source, all built on TesCoordinator."""

@@ -1,0 +1,69 @@
+"""Tesla Fleet Telemetry pushed through Kafka: vehicles as trackers, sensors and binary sensors."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import device_registry as dr
+
+from ..clients.fleet_telemetry.config import TlsMaterialError
+from ..clients.fleet_telemetry.consumer import TelemetryConsumer
+from ..const import DOMAIN, EntryKind
+from ..runtime import SourceSpec, TesConfigEntry
+from . import config
+from .config import LEGACY_SSL_FILES, SSL_PEMS, async_consumer_config
+from .entity import setup_binary_sensors, setup_sensors, setup_trackers
+from .flow import FleetTelemetrySteps
+from .hub import FleetTelemetryRuntime, TelemetryHub
+
+
+async def async_build(hass: HomeAssistant, entry: TesConfigEntry) -> FleetTelemetryRuntime:
+    """Build the consumer and start it in the background; it runs until the entry unloads."""
+    try:
+        consumer_config = await async_consumer_config(hass, entry.data)
+    except TlsMaterialError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="tls_material",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except OSError as err:  # a legacy entry's PEM file (perhaps on a share not mounted yet)
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="tls_file",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    consumer = TelemetryConsumer(consumer_config, timing=config.TIMING)
+    hub = TelemetryHub(hass, consumer)
+    task = entry.async_create_background_task(
+        hass, consumer.run(hub.apply), f"{DOMAIN} fleet telemetry {entry.title}"
+    )
+    return FleetTelemetryRuntime(hub=hub, task=task)
+
+
+def remove_vehicle(entry: TesConfigEntry, device: dr.DeviceEntry) -> bool:
+    """Forget a vehicle that stopped reporting; it comes back, as new, if it streams again."""
+    runtime = entry.runtime_data
+    if not isinstance(runtime, FleetTelemetryRuntime):
+        return False
+    for domain, vin in device.identifiers:
+        if domain == DOMAIN:
+            runtime.hub.async_forget(vin)
+    return True
+
+
+SPEC = SourceSpec(
+    kind=EntryKind.FLEET_TELEMETRY,
+    build=async_build,
+    platform_setup={
+        Platform.SENSOR: setup_sensors,
+        Platform.BINARY_SENSOR: setup_binary_sensors,
+        Platform.DEVICE_TRACKER: setup_trackers,
+    },
+    flow=FleetTelemetrySteps,
+    reconfigure=FleetTelemetrySteps.async_step_fleet_telemetry_reconfigure,
+    # VINs, the fields a car sends (locations), and the TLS material (the key above all).
+    redact=frozenset({"vin", "vins", "fields", *SSL_PEMS, *LEGACY_SSL_FILES.values()}),
+    remove_device=remove_vehicle,
+)

@@ -1,0 +1,238 @@
+"""Vehicle entities fed by the Fleet Telemetry hub (push, not polled).
+
+Each entity belongs to one VIN and reads one or more telemetry fields. They are created the
+first time a vehicle sends a field they read, and recreated from the entity registry at start-up
+so that their last state is restored before the first record arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from homeassistant.components.binary_sensor import BinarySensorEntity
+from homeassistant.components.device_tracker.const import SourceType
+from homeassistant.components.device_tracker.entity import TrackerEntity
+from homeassistant.components.sensor import RestoreSensor
+from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE, STATE_ON
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import RestoreEntity
+
+from ..const import DOMAIN
+from ..runtime import TesConfigEntry
+from .descriptions import (
+    TRACKER,
+    VEHICLE_BINARY_SENSORS,
+    VEHICLE_SENSORS,
+    TelemetryEntityDescription,
+    VehicleBinarySensorDescription,
+    VehicleSensorDescription,
+    VehicleTrackerDescription,
+    field_value,
+)
+from .hub import FleetTelemetryRuntime, TelemetryHub, VehicleState
+
+
+def vehicle_device(vin: str) -> DeviceInfo:
+    """Return the device of one vehicle (one per VIN seen on the stream)."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, vin)},
+        name=f"Tesla {vin[-6:]}",
+        manufacturer="Tesla",
+        serial_number=vin,
+    )
+
+
+class TelemetryEntity(Entity):
+    """An entity of one vehicle, updated when the hub applies records for it."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    entity_description: TelemetryEntityDescription
+
+    def __init__(
+        self, hub: TelemetryHub, vin: str, description: TelemetryEntityDescription
+    ) -> None:
+        """Identify the entity by VIN and key."""
+        self.hub = hub
+        self.vin = vin
+        self.entity_description = description
+        self._attr_unique_id = f"{vin}_{description.key}"
+        self._attr_device_info = vehicle_device(vin)
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while the Kafka consumer is disconnected."""
+        return self.hub.connected
+
+    @property
+    def vehicle(self) -> VehicleState | None:
+        """Return what the hub knows of this vehicle (None before its first record)."""
+        return self.hub.vehicles.get(self.vin)
+
+    def has_data(self) -> bool:
+        """Return whether the hub holds any of this entity's fields for the vehicle."""
+        vehicle = self.vehicle
+        return vehicle is not None and any(
+            name in vehicle.fields or (name == "online" and vehicle.online is not None)
+            for name in self.entity_description.fields
+        )
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the hub."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.hub.async_add_listener(self.vin, self._async_hub_updated))
+        if self.has_data():
+            self._update_from_hub()
+
+    @callback
+    def _async_hub_updated(self) -> None:
+        if self.has_data():
+            self._update_from_hub()
+        self.async_write_ha_state()
+
+    def _update_from_hub(self) -> None:
+        """Copy the hub's values into the entity's attributes."""
+        raise NotImplementedError
+
+
+def setup_telemetry_platform[DescriptionT: TelemetryEntityDescription](
+    entry: TesConfigEntry,
+    platform: str,
+    descriptions: tuple[DescriptionT, ...],
+    build: Callable[[TelemetryHub, str, DescriptionT], TelemetryEntity],
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create entities from the registry now and for new fields as they arrive."""
+    runtime = entry.runtime_data
+    assert isinstance(runtime, FleetTelemetryRuntime)  # noqa: S101 - the registry routes by kind
+    hub = runtime.hub
+    by_key = {description.key: description for description in descriptions}
+    created: set[tuple[str, str]] = set()
+
+    def add(vin: str, keys: list[str]) -> None:
+        new = [key for key in keys if (vin, key) not in created]
+        created.update((vin, key) for key in new)
+        if new:
+            async_add_entities(build(hub, vin, by_key[key]) for key in new)
+
+    # Vehicles seen before a restart: recreate their entities so they restore their state.
+    registry = er.async_get(hub.hass)
+    known: dict[str, list[str]] = {}
+    for registered in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if registered.domain != platform or registered.unique_id is None:
+            continue
+        vin, _, key = registered.unique_id.partition("_")
+        if key in by_key:
+            known.setdefault(vin, []).append(key)
+    for vin, keys in known.items():
+        add(vin, keys)
+
+    @callback
+    def new_fields(vin: str, names: set[str]) -> None:
+        add(vin, [d.key for d in descriptions if names.intersection(d.fields)])
+
+    @callback
+    def forget(vin: str) -> None:
+        created.difference_update({(vin, key) for key in by_key})
+
+    entry.async_on_unload(hub.async_add_new_field_listener(new_fields))
+    entry.async_on_unload(hub.async_add_forget_listener(forget))
+    for vin, vehicle in hub.vehicles.items():
+        names = set(vehicle.fields) | ({"online"} if vehicle.online is not None else set())
+        new_fields(vin, names)
+
+
+ATTR_HEADING = "heading"
+
+
+class VehicleSensor(TelemetryEntity, RestoreSensor):
+    """A vehicle value; the last one is restored after a restart."""
+
+    entity_description: VehicleSensorDescription
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the last value, then follow the hub."""
+        if (last := await self.async_get_last_sensor_data()) is not None:
+            self._attr_native_value = last.native_value
+        await super().async_added_to_hass()
+
+    def _update_from_hub(self) -> None:
+        description = self.entity_description
+        if description.value_fn is not None:
+            self._attr_native_value = description.value_fn(self.vehicle)
+        else:
+            self._attr_native_value = field_value(self.vehicle, description.fields[0])
+
+
+class VehicleBinarySensor(TelemetryEntity, BinarySensorEntity, RestoreEntity):
+    """A vehicle flag; the last one is restored after a restart."""
+
+    entity_description: VehicleBinarySensorDescription
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the last state, then follow the hub."""
+        if (last := await self.async_get_last_state()) is not None:
+            self._attr_is_on = last.state == STATE_ON
+        await super().async_added_to_hass()
+
+    def _update_from_hub(self) -> None:
+        self._attr_is_on = self.entity_description.is_on_fn(self.vehicle)
+
+
+class VehicleTracker(TelemetryEntity, TrackerEntity, RestoreEntity):
+    """Where the vehicle is (GPS); zones and the map follow it. Restored after a restart."""
+
+    entity_description: VehicleTrackerDescription
+    _attr_source_type = SourceType.GPS
+    _attr_location_accuracy = 0
+
+    async def async_added_to_hass(self) -> None:
+        """Restore the last position, then follow the hub."""
+        if (last := await self.async_get_last_state()) is not None:
+            self._attr_latitude = last.attributes.get(ATTR_LATITUDE)
+            self._attr_longitude = last.attributes.get(ATTR_LONGITUDE)
+            self._heading = last.attributes.get(ATTR_HEADING)
+        await super().async_added_to_hass()
+
+    _heading: Any = None
+
+    def _update_from_hub(self) -> None:
+        location = field_value(self.vehicle, "Location")
+        if isinstance(location, tuple):
+            self._attr_latitude, self._attr_longitude = location
+        self._heading = field_value(self.vehicle, "GpsHeading")
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the heading (degrees) when the car sends it."""
+        return {ATTR_HEADING: self._heading} if self._heading is not None else {}
+
+
+def setup_sensors(
+    hass: HomeAssistant, entry: TesConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    """Add each vehicle's sensors as their fields appear."""
+    setup_telemetry_platform(entry, "sensor", VEHICLE_SENSORS, VehicleSensor, async_add_entities)
+
+
+def setup_binary_sensors(
+    hass: HomeAssistant, entry: TesConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    """Add each vehicle's binary sensors as their fields appear."""
+    setup_telemetry_platform(
+        entry, "binary_sensor", VEHICLE_BINARY_SENSORS, VehicleBinarySensor, async_add_entities
+    )
+
+
+def setup_trackers(
+    hass: HomeAssistant, entry: TesConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    """Add a tracker for each vehicle that sends its location."""
+    setup_telemetry_platform(
+        entry, "device_tracker", (TRACKER,), VehicleTracker, async_add_entities
+    )

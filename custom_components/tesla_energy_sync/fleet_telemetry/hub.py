@@ -1,0 +1,221 @@
+"""Fleet Telemetry push hub: applies decoded Kafka records to per-vehicle state.
+
+Per VIN and field only the newest `created_at` counts (Kafka redelivers after a restart and
+may interleave partitions). Entities are told of changes once per event-loop turn, however
+many records a burst carried, and platforms are told when a VIN sends a field for the first
+time so they can create its entity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+
+from ..clients.fleet_telemetry.models import (
+    Alerts,
+    Connectivity,
+    ConnectivityStatus,
+    Decoded,
+    Errors,
+    TelemetryValue,
+    VehicleData,
+)
+from ..const import EVENT_VEHICLE_ALERT
+from ..runtime import SourceRuntime
+
+if TYPE_CHECKING:
+    from ..clients.fleet_telemetry.consumer import TelemetryConsumer
+
+
+@dataclass
+class VehicleState:
+    """What is known of one vehicle: each field's newest value and when the car made it."""
+
+    vin: str
+    fields: dict[str, TelemetryValue] = field(default_factory=dict)
+    created: dict[str, datetime] = field(default_factory=dict)
+    online: bool | None = None
+    online_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe view (diagnostics redact VINs and locations)."""
+        return {
+            "vin": self.vin,
+            "fields": {name: repr(value) for name, value in sorted(self.fields.items())},
+            "online": self.online,
+        }
+
+
+class TelemetryHub:
+    """Owns the consumer of one entry and the state of every vehicle it has heard of."""
+
+    def __init__(self, hass: HomeAssistant, consumer: TelemetryConsumer) -> None:
+        """Start with no vehicles; `consumer.run(self.apply)` feeds the hub."""
+        self.hass = hass
+        self.consumer = consumer
+        self.vehicles: dict[str, VehicleState] = {}
+        self.errors = 0
+        self.stale = 0
+        self._listeners: dict[str, list[CALLBACK_TYPE]] = {}
+        self._new_field_listeners: list[Callable[[str, set[str]], None]] = []
+        self._forget_listeners: list[Callable[[str], None]] = []
+        self._changed: set[str] = set()
+        self._new: dict[str, set[str]] = {}
+        self._flush_scheduled = False
+        consumer.on_state_change = self._connection_changed
+
+    @property
+    def connected(self) -> bool:
+        """Return whether the consumer is connected to the broker."""
+        return self.consumer.connected
+
+    @callback
+    def async_add_listener(self, vin: str, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `update` when the vehicle's state (or the connection) changes."""
+        self._listeners.setdefault(vin, []).append(update)
+        return lambda: self._listeners[vin].remove(update)
+
+    @callback
+    def async_add_new_field_listener(
+        self, new_fields: Callable[[str, set[str]], None]
+    ) -> CALLBACK_TYPE:
+        """Call `new_fields(vin, names)` when a vehicle sends fields never seen from it before."""
+        self._new_field_listeners.append(new_fields)
+        return lambda: self._new_field_listeners.remove(new_fields)
+
+    @callback
+    def async_add_forget_listener(self, forget: Callable[[str], None]) -> CALLBACK_TYPE:
+        """Call `forget(vin)` when a vehicle is forgotten, so its entities can come back."""
+        self._forget_listeners.append(forget)
+        return lambda: self._forget_listeners.remove(forget)
+
+    @callback
+    def async_forget(self, vin: str) -> None:
+        """Drop a vehicle (its device was removed); a later record brings it back as new."""
+        self.vehicles.pop(vin, None)
+        self._changed.discard(vin)
+        self._new.pop(vin, None)
+        for forget in list(self._forget_listeners):
+            forget(vin)
+
+    @callback
+    def apply(self, batch: list[Decoded]) -> None:
+        """Apply a batch of records (called by the consumer before it commits them)."""
+        for record in batch:
+            if isinstance(record, VehicleData):
+                self._apply_data(record)
+            elif isinstance(record, Connectivity):
+                self._apply_connectivity(record)
+            elif isinstance(record, Alerts):
+                self._apply_alerts(record)
+            elif isinstance(record, Errors):
+                self.errors += len(record.errors)
+        if (self._changed or self._new) and not self._flush_scheduled:
+            # One write per entity per loop turn, however many records the burst held.
+            self._flush_scheduled = True
+            self.hass.loop.call_soon(self._flush)
+
+    def _vehicle(self, vin: str) -> VehicleState:
+        if vin not in self.vehicles:
+            self.vehicles[vin] = VehicleState(vin=vin)
+        return self.vehicles[vin]
+
+    def _apply_data(self, record: VehicleData) -> None:
+        vehicle = self._vehicle(record.vin)
+        created = record.created_at
+        for name, value in record.fields.items():
+            known = vehicle.created.get(name)
+            if known is not None and created is not None and created < known:
+                self.stale += 1  # an older record redelivered or out of order: ignore
+                continue
+            if name not in vehicle.fields:
+                self._new.setdefault(record.vin, set()).add(name)
+            vehicle.fields[name] = value
+            if created is not None:
+                vehicle.created[name] = created
+        self._changed.add(record.vin)
+
+    def _apply_connectivity(self, record: Connectivity) -> None:
+        vehicle = self._vehicle(record.vin)
+        if record.created_at and vehicle.online_at and record.created_at < vehicle.online_at:
+            self.stale += 1
+            return
+        if vehicle.online is None:
+            self._new.setdefault(record.vin, set()).add("online")
+        vehicle.online = record.status is ConnectivityStatus.CONNECTED
+        vehicle.online_at = record.created_at
+        self._changed.add(record.vin)
+
+    def _apply_alerts(self, record: Alerts) -> None:
+        for alert in record.alerts:
+            self.hass.bus.async_fire(
+                EVENT_VEHICLE_ALERT,
+                {
+                    "vin": record.vin,
+                    "name": alert.name,
+                    "audiences": list(alert.audiences),
+                    "started_at": alert.started_at.isoformat() if alert.started_at else None,
+                    "ended_at": alert.ended_at.isoformat() if alert.ended_at else None,
+                    "active": alert.active,
+                },
+            )
+
+    @callback
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        new, self._new = self._new, {}
+        changed, self._changed = self._changed, set()
+        for vin, names in new.items():
+            for listener in list(self._new_field_listeners):
+                listener(vin, names)
+        for vin in changed:
+            for update in list(self._listeners.get(vin, ())):
+                update()
+
+    @callback
+    def _connection_changed(self, connected: bool) -> None:
+        for updates in self._listeners.values():
+            for update in list(updates):
+                update()
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return counters and per-vehicle state (VINs and locations are redacted later)."""
+        consumer = self.consumer
+        return {
+            "connected": consumer.connected,
+            "records": consumer.records,
+            "malformed": consumer.malformed,
+            "unknown_fields": consumer.unknown_fields,
+            "skipped_vin": consumer.skipped_vin,
+            "reconnects": consumer.reconnects,
+            "last_error": consumer.last_error,
+            "stale_records": self.stale,
+            "vehicle_errors": self.errors,
+            "vehicles": [vehicle.as_dict() for vehicle in self.vehicles.values()],
+        }
+
+
+@dataclass(kw_only=True)
+class FleetTelemetryRuntime(SourceRuntime):
+    """A push source: no coordinator; the hub runs the Kafka consumer until the entry unloads."""
+
+    hub: TelemetryHub
+    task: asyncio.Task[None]
+
+    async def async_stop(self) -> None:
+        """Stop the consumer cleanly, committing what it applied."""
+        await self.hub.consumer.stop()
+        await self.task
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return the hub's state."""
+        return {"coordinators": {}, "telemetry": self.hub.diagnostics()}
+
+
+type FleetTelemetryConfigEntry = ConfigEntry[FleetTelemetryRuntime]

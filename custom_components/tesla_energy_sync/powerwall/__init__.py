@@ -1,0 +1,76 @@
+"""Powerwall gateways on the local network (pypowerwall), their combined view, and control."""
+
+from __future__ import annotations
+
+from homeassistant.const import CONF_ACCESS_TOKEN, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from ..clients.tesla_energy import DEFAULT_TESLA_BASE_URL, TeslaEnergyClient
+from ..const import CONF_BASE_URL, CONF_CONTROL, CONF_ENERGY_SITE_ID, EntryKind
+from ..runtime import SourceSpec, TesConfigEntry
+from .cloud import PowerwallCloudCoordinator
+from .coordinator import PowerwallCoordinator, PowerwallRuntime, powerwall_poll_interval
+from .descriptions import (
+    POWERWALL_BINARY_SENSORS,
+    POWERWALL_NUMBERS,
+    POWERWALL_SELECTS,
+    POWERWALL_SENSORS,
+    POWERWALL_SWITCHES,
+)
+from .entity import setup_combined_sensors
+from .flow import PowerwallSteps
+from .gateway import powerwall_gateway, powerwall_storage
+from .options import PowerwallOptionsFlow
+from .services import async_setup_services
+from .views import async_register_views
+
+
+async def async_build(hass: HomeAssistant, entry: TesConfigEntry) -> PowerwallRuntime:
+    """Return the gateway's coordinator, and the cloud half when control has credentials."""
+    gateway = powerwall_gateway(
+        hass,
+        entry.data,
+        powerwall_storage(hass, entry.entry_id),
+        powerwall_poll_interval(entry).total_seconds(),
+    )
+    coordinator = PowerwallCoordinator(hass, entry, gateway)
+    options = entry.options
+    if not (options.get(CONF_CONTROL) and options.get(CONF_ACCESS_TOKEN)):
+        return PowerwallRuntime(gateway=coordinator)
+    client = TeslaEnergyClient(
+        async_get_clientsession(hass),
+        options[CONF_ACCESS_TOKEN],
+        base_url=options.get(CONF_BASE_URL, DEFAULT_TESLA_BASE_URL),
+    )
+    cloud = PowerwallCloudCoordinator(
+        hass, entry, client, options[CONF_ENERGY_SITE_ID], coordinator
+    )
+    coordinator.attach_cloud(cloud)
+    return PowerwallRuntime(gateway=coordinator, cloud=cloud)
+
+
+def async_setup(hass: HomeAssistant) -> None:
+    """Register the control services and the proxy-compatible views."""
+    async_setup_services(hass)
+    async_register_views(hass)
+
+
+SPEC = SourceSpec(
+    kind=EntryKind.POWERWALL,
+    build=async_build,
+    descriptions={
+        Platform.SENSOR: POWERWALL_SENSORS,
+        Platform.BINARY_SENSOR: POWERWALL_BINARY_SENSORS,
+        Platform.NUMBER: POWERWALL_NUMBERS,
+        Platform.SELECT: POWERWALL_SELECTS,
+        Platform.SWITCH: POWERWALL_SWITCHES,
+    },
+    platform_setup={Platform.SENSOR: setup_combined_sensors},
+    flow=PowerwallSteps,
+    reauth=PowerwallSteps.async_step_powerwall_reauth,
+    reconfigure=PowerwallSteps.async_step_powerwall,
+    options_flow=PowerwallOptionsFlow,
+    redact=frozenset({"din", "site_name", "email"}),
+    setup=async_setup,
+)

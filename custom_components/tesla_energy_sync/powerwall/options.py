@@ -1,0 +1,91 @@
+"""Options of a Powerwall gateway: poll interval, control, and the cloud account behind it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
+from homeassistant.const import CONF_ACCESS_TOKEN
+from homeassistant.data_entry_flow import section
+import probatio
+
+from ..clients.tesla_energy import DEFAULT_TESLA_BASE_URL
+from ..const import (
+    CONF_BASE_URL,
+    CONF_CLOUD,
+    CONF_CONTROL,
+    CONF_ENERGY_SITE_ID,
+    CONF_POLL_INTERVAL,
+    DEFAULT_POWERWALL_POLL_S,
+    MAX_POWERWALL_POLL_S,
+    MIN_POWERWALL_POLL_S,
+)
+from ..flow_helpers import PASSWORD, URL, fetch_energy_sites, interval_selector
+
+
+class PowerwallOptionsFlow(OptionsFlowWithReload):
+    """A gateway's poll interval, control, and the cloud account that carries control."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the options; saving them reloads the entry."""
+        return await self.async_step_powerwall(user_input)
+
+    async def async_step_powerwall(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Powerwall options: poll interval, control, and the cloud account that carries it."""
+        errors: dict[str, str] = {}
+        options = self.config_entry.options
+        if user_input is not None:
+            cloud = user_input.get(CONF_CLOUD, {})
+            data = {
+                CONF_POLL_INTERVAL: user_input[CONF_POLL_INTERVAL],
+                CONF_CONTROL: user_input[CONF_CONTROL],
+            }
+            if token := cloud.get(CONF_ACCESS_TOKEN):
+                base_url = cloud.get(CONF_BASE_URL) or DEFAULT_TESLA_BASE_URL
+                site_id, error = await self._gateway_site(token, base_url)
+                if error:
+                    errors["base"] = error
+                else:
+                    data |= {
+                        CONF_ACCESS_TOKEN: token,
+                        CONF_BASE_URL: base_url,
+                        CONF_ENERGY_SITE_ID: site_id,
+                    }
+            if not errors:
+                return self.async_create_entry(data=data)
+        schema = {
+            probatio.Required(
+                CONF_POLL_INTERVAL,
+                default=options.get(CONF_POLL_INTERVAL, DEFAULT_POWERWALL_POLL_S),
+            ): interval_selector(MIN_POWERWALL_POLL_S, MAX_POWERWALL_POLL_S),
+            probatio.Required(CONF_CONTROL, default=options.get(CONF_CONTROL, False)): bool,
+            probatio.Required(CONF_CLOUD): section(
+                probatio.Schema(
+                    {
+                        probatio.Optional(
+                            CONF_ACCESS_TOKEN,
+                            description={"suggested_value": options.get(CONF_ACCESS_TOKEN)},
+                        ): PASSWORD,
+                        probatio.Optional(
+                            CONF_BASE_URL,
+                            default=options.get(CONF_BASE_URL, DEFAULT_TESLA_BASE_URL),
+                        ): URL,
+                    }
+                ),
+                {"collapsed": not options.get(CONF_ACCESS_TOKEN)},
+            ),
+        }
+        return self.async_show_form(
+            step_id="powerwall", data_schema=probatio.Schema(schema), errors=errors
+        )
+
+    async def _gateway_site(self, token: str, base_url: str) -> tuple[int | None, str]:
+        """Return the energy site that holds this gateway, or the form error."""
+        sites, error = await fetch_energy_sites(self.hass, token, base_url)
+        din = str(self.config_entry.unique_id).casefold()
+        for site in sites:
+            if site.gateway_id is not None and site.gateway_id.casefold() == din:
+                return site.energy_site_id, ""
+        return None, error or "gateway_not_on_account"
