@@ -43,7 +43,7 @@ from simulators.fleet_telemetry import (
 )
 from simulators.kafka_broker import TANSU_TIMING, TansuBroker
 
-from .helpers import entity_id
+from ..helpers import entity_id
 
 PREFIX = "ha"
 VIN = "5YJ3SIM0000000001"

@@ -24,8 +24,8 @@ from custom_components.tesla_energy_sync.tou.validate import same_rates
 from simulators.amber import AmberSimulator
 from simulators.tesla_energy import SITE_ID, TeslaEnergySimulator
 
-from .conftest import AMBER_SITE_ID, AMBER_TOKEN, FROZEN_TIME, setup_entry
-from .helpers import advance, entity_id
+from ..conftest import AMBER_SITE_ID, AMBER_TOKEN, FROZEN_TIME, setup_entry
+from ..helpers import advance, entity_id
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 SWITCH_DOMAIN = "switch"

@@ -16,8 +16,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.tesla_energy_sync.const import CONF_BASE_URL
 from simulators.amber import AmberSimulator
 
-from .conftest import AMBER_SITE_ID, FROZEN_TIME, setup_entry
-from .helpers import advance, entity_id
+from ..conftest import AMBER_SITE_ID, FROZEN_TIME, setup_entry
+from ..helpers import advance, entity_id
 
 
 class FilteringProxy:

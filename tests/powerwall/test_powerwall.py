@@ -49,7 +49,7 @@ from custom_components.tesla_energy_sync.powerwall import views
 from custom_components.tesla_energy_sync.powerwall.combined import PowerwallCombined
 from simulators.powerwall import PowerwallSimulator
 
-from .conftest import (
+from ..conftest import (
     DIN,
     EMAIL,
     PASSWORD,
@@ -58,7 +58,7 @@ from .conftest import (
     powerwall_entry,
     setup_entry,
 )
-from .helpers import advance, entity_id
+from ..helpers import advance, entity_id
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 

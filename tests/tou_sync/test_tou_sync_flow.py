@@ -24,7 +24,7 @@ from custom_components.tesla_energy_sync.const import (
 )
 from simulators.tesla_energy import SECOND_SITE_ID, SITE_ID, TeslaEnergySimulator, two_energy_sites
 
-from .conftest import TESLA_TOKEN
+from ..conftest import TESLA_TOKEN
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,7 @@ from custom_components.tesla_energy_sync.const import (
 )
 from simulators.wall_connector import WallConnectorSimulator
 
-from .conftest import WALL_CONNECTOR_SERIAL
+from ..conftest import WALL_CONNECTOR_SERIAL
 
 
 @pytest.fixture(autouse=True)

@@ -33,7 +33,7 @@ from custom_components.tesla_energy_sync.const import (
 from simulators.powerwall import PowerwallSimulator
 from simulators.tesla_energy import TeslaEnergySimulator, energy_site
 
-from .conftest import (
+from ..conftest import (
     DIN,
     TESLA_TOKEN,
     StartSim,
@@ -41,7 +41,7 @@ from .conftest import (
     powerwall_entry,
     setup_entry,
 )
-from .helpers import advance, entity_id
+from ..helpers import advance, entity_id
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 

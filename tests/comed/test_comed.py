@@ -17,8 +17,8 @@ from custom_components.tesla_energy_sync.const import COMED_UNIQUE_ID
 from simulators import prices
 from simulators.comed import ComEdSimulator
 
-from .conftest import FROZEN_TIME, setup_entry
-from .helpers import advance, entity_id
+from ..conftest import FROZEN_TIME, setup_entry
+from ..helpers import advance, entity_id
 
 
 def _value(hass: HomeAssistant, key: str) -> float:

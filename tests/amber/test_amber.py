@@ -20,8 +20,8 @@ from custom_components.tesla_energy_sync.const import DOMAIN
 from simulators import prices
 from simulators.amber import AmberSimulator, two_sites
 
-from .conftest import AMBER_SITE_ID, FROZEN_TIME, setup_entry
-from .helpers import advance, entity_id
+from ..conftest import AMBER_SITE_ID, FROZEN_TIME, setup_entry
+from ..helpers import advance, entity_id
 
 
 def _price(hass: HomeAssistant, key: str) -> float:

@@ -23,8 +23,8 @@ from custom_components.tesla_energy_sync.const import (
 from simulators import prices
 from simulators.wall_connector import WallConnectorSimulator
 
-from .conftest import FROZEN_TIME, WALL_CONNECTOR_SERIAL, setup_entry
-from .helpers import advance, entity_id
+from ..conftest import FROZEN_TIME, WALL_CONNECTOR_SERIAL, setup_entry
+from ..helpers import advance, entity_id
 
 SERIAL = WALL_CONNECTOR_SERIAL
 PLUG_IN = 600  # seconds into the simulator's script

@@ -1,0 +1,1 @@
+"""Tests of the fleet_telemetry source."""

@@ -1,0 +1,1 @@
+"""Tests of the tou_sync source."""
