@@ -1,19 +1,19 @@
 """A local stand-in for a Powerwall gateway's customer API, over HTTPS on 127.0.0.1.
 
 The unmodified pypowerwall library logs in (POST /api/login/Basic, cookies AuthCookie
-and UserRecord) and reads it in local mode, addressed as "127.0.0.1:PORT". Bodies
-follow the captures in the facts (2.6). The site lives through a day on the injected
-clock: a solar bell curve, a morning and an evening load peak, the battery charging
-from surplus by day and covering the evening until the reserve, then the grid at
-night; the state of energy and every lifetime counter integrate the same flows.
+and UserRecord) and reads it in local mode, addressed as "127.0.0.1:PORT". Bodies follow
+real gateway captures (docs/powerwall.md#aggregates). The site lives through a day on
+the injected clock: a solar bell curve, a morning and an evening load peak, the battery
+charging from surplus by day and covering the evening until the reserve, then the grid
+at night; the state of energy and every lifetime counter integrate the same flows.
 
 A wrong password answers 401 "bad credentials"; `lockout_after` failures in a row lock
 logins out with 429 "API Limit Reached" for `lockout_seconds`, the right password
 included. Firmware is newer than 23.44, so /api/devices/vitals is 404 and pypowerwall
 reads alerts from /api/solar_powerwall. POST /api/operation writes the reserve (raw
-scale) and the mode; real gateways refuse it to the customer role with 403 (facts 2.4),
-which `operation_writable = False` reproduces. TEDAPI is not served: pypowerwall
-sends it only to 192.168.91.1.
+scale) and the mode; real gateways refuse it to the customer role with 403
+(docs/powerwall.md#writes), which `operation_writable = False` reproduces. TEDAPI is not
+served: pypowerwall sends it only to 192.168.91.1.
 
 Faults on top of the shared ones: "offline" (connections dropped unanswered),
 "sitemaster_stopped" (502 on aggregates and soe, as captured), "rate_limited" (429
@@ -67,7 +67,7 @@ _API_LIMIT: Final = {
     "error": "Api Limit reached for this endpoint",
     "message": "API Limit Reached",
 }
-# Endpoints older firmware served without a login (facts 2.6).
+# Endpoints older firmware served without a login (docs/powerwall.md#other-endpoints).
 _PUBLIC: Final = frozenset({"/api/status", "/api/login/Basic", "/api/logout"})
 
 

@@ -384,7 +384,8 @@ class TeslaEnergySimulator(SimulatorServer):
             or not 0 <= percent <= 100
         ):
             raise Rejected(400, "backup_reserve_percent must be 0..100")
-        # Firmware 25.18.4 keeps 81-99 % as 80 % and still answers "Updated" (facts TOU 1.2).
+        # Firmware 25.18.4 keeps 81-99 % as 80 % and still answers "Updated"
+        # (docs/tesla-energy-api.md#backup-reserve).
         kept = 80 if 80 < percent < 100 else percent
         return self._apply(site, "backup", body, {"backup_reserve_percent": kept})
 

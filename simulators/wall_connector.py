@@ -1,7 +1,7 @@
 """A local stand-in for a Tesla Wall Connector Gen3, walking through charging sessions.
 
-Serves /api/1/vitals, /lifetime, /version and /wifi_status shaped like the captures in
-the facts (section 1), on 127.0.0.1 only. Faults on top of the shared ones: "nan" (bare
+Serves /api/1/vitals, /lifetime, /version and /wifi_status shaped like real units' captures
+(docs/wall-connector.md), on 127.0.0.1 only. Faults on top of the shared ones: "nan" (bare
 `nan` in lifetime, as captured), "truncated" (the final `}` missing), "offline" (the
 connection is dropped without an answer). Unknown /api/1 paths answer 500, as the unit.
 """
@@ -39,7 +39,7 @@ __all__ = ["BOOT_SECONDS", "WallConnectorSimulator"]
 OWN_FAULTS: Final = frozenset({"nan", "truncated", "offline"})
 ENDPOINTS: Final = ("vitals", "lifetime", "version", "wifi_status")
 _NAN: Final = "__bare_nan__"
-# Part numbers and firmware strings seen on real units (facts 1.4).
+# Part numbers and firmware strings seen on real units (docs/wall-connector.md#version).
 PART_NUMBERS: Final = ("1529455-02-D", "1457768-01-G", "1457768-02-H", "1529455-02-F")
 
 
@@ -76,7 +76,7 @@ class Wiring:
     prox_v: float
 
     def power_w(self, amps: float) -> float:
-        """Return the power at `amps` by the facts' formula for this wiring."""
+        """Return the power at `amps` for this wiring (docs/wall-connector.md#power)."""
         if self.three_phase:
             return math.fsum(self.phase_v) * amps
         return self.grid_v * amps
@@ -92,7 +92,7 @@ SPLIT_PHASE: Final = Wiring(
 )
 THREE_PHASE: Final = Wiring(True, 230.4, 50.0, (231.2, 229.8, 230.5), (1.0, 1.0, 1.0, 0.02), 1.9)
 
-# The library's lifetime fixture (facts 1.3) is where every simulated unit starts.
+# The library's lifetime fixture (docs/wall-connector.md#lifetime) is where every unit starts.
 LIFETIME_BASE: Final[dict[str, int | float]] = {
     "contactor_cycles": 175,
     "contactor_cycles_loaded": 3,
@@ -164,12 +164,12 @@ class WallConnectorSimulator(SimulatorServer):
         return self._wh(moment.session_amp_seconds)
 
     def energy_wh(self, moment: Moment | None = None) -> int:
-        """Return lifetime energy_wh: it only grows when a session ends (facts 1.3)."""
+        """Return lifetime energy_wh; it moves at session ends (docs/wall-connector.md#lifetime)."""
         moment = moment or self.moment()
         return int(LIFETIME_BASE["energy_wh"]) + int(self._wh(moment.lifetime.amp_seconds))
 
     def power_w(self, moment: Moment | None = None) -> float:
-        """Return the power being delivered, by the facts' formula for the wiring."""
+        """Return the power being delivered for the wiring (docs/wall-connector.md#power)."""
         moment = moment or self.moment()
         return self.wiring.power_w(moment.amps)
 
@@ -241,7 +241,10 @@ class WallConnectorSimulator(SimulatorServer):
         return body
 
     def lifetime(self, moment: Moment | None = None) -> dict[str, Any]:
-        """Return /api/1/lifetime: counters move at unplug, uptime continuously (facts 1.3, 1.6)."""
+        """Return /api/1/lifetime: counters move at unplug, uptime continuously.
+
+        See docs/wall-connector.md#lifetime and #sessions.
+        """
         moment = moment or self.moment()
         done = moment.lifetime
         return LIFETIME_BASE | {
@@ -290,7 +293,7 @@ class WallConnectorSimulator(SimulatorServer):
         elif endpoint == "lifetime":
             data = self.lifetime()
             if self.fault == "nan":
-                # The fields captured as bare nan (facts 1.1).
+                # The fields captured as bare nan (docs/wall-connector.md#body-quirks).
                 data |= dict.fromkeys(
                     ("alert_count", "avg_startup_temp", "contactor_cycles_loaded"), _NAN
                 )

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-# How long the unit reports evse_state 0 (booting) after a reboot; the facts give no figure.
+# How long the unit reports evse_state 0 (booting) after a reboot; no source gives a figure.
 BOOT_SECONDS: Final = 30.0
 
 
 class Stage(StrEnum):
-    """Where the session is, as the unit's vitals show it (facts 1.6)."""
+    """Where the session is, as the unit's vitals show it (docs/wall-connector.md#sessions)."""
 
     UNPLUGGED = "unplugged"
     PLUGGED = "plugged"
@@ -237,7 +237,7 @@ class SessionScript:
         """Return the state `elapsed` seconds in, with the unit rebooted at `reboots`.
 
         A reboot shows evse_state 0 with the contactor open for BOOT_SECONDS, delivers
-        nothing meanwhile, and restarts uptime_s. The facts say nothing of the session
+        nothing meanwhile, and restarts uptime_s. No source says what happens to the session
         counters; as they live in the unit's RAM, the simulator restarts session_s and
         session_energy_wh from the reboot (inferred). Lifetime counters survive.
         """
@@ -262,7 +262,7 @@ class SessionScript:
         if session is not None:
             counted_from = max(session[0], last_reboot if last_reboot is not None else -1.0)
             session_amp_s = self.delivered(counted_from, elapsed, boots)
-            # A finished session reads session_s 0 (facts 1.6, core#74219).
+            # A finished session reads session_s 0 (docs/wall-connector.md#sessions, core#74219).
             if stage not in (Stage.FINISHED, Stage.BOOTING):
                 session_s = int(elapsed - max(counted_from, boots[-1][1] if boots else 0.0))
         elif last_session is not None and (last_reboot is None or last_reboot < last_session[1]):

@@ -1,4 +1,4 @@
-"""Parsing of Amber JSON into models, including the fact sheet's real examples and bad shapes."""
+"""Parsing of Amber JSON into models: published examples (docs/amber.md#intervals), bad shapes."""
 
 from __future__ import annotations
 

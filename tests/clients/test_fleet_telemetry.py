@@ -1,4 +1,7 @@
-"""Fleet Telemetry schema and decoding, checked against the facts sheet rather than the code."""
+"""Fleet Telemetry schema and decoding, checked against the upstream protos, not the code.
+
+The FACTS_* tables restate upstream's numbers (docs/fleet-telemetry.md#schema).
+"""
 
 from __future__ import annotations
 
@@ -53,7 +56,7 @@ from simulators.fleet_telemetry import (
 
 VIN = "5YJ3E1EA7KF000001"
 
-# The facts sheet's table of the fields this integration uses (vehicle_data.proto `Field`).
+# The fields this integration uses (vehicle_data.proto `Field`, docs/fleet-telemetry.md#fields).
 FACTS_FIELDS = {
     "ChargeState": 2, "VehicleSpeed": 4, "Odometer": 5, "Soc": 8, "Gear": 10, "Location": 21,
     "GpsHeading": 23, "RatedRange": 32, "DCChargingEnergyIn": 34, "DCChargingPower": 35,
@@ -70,7 +73,7 @@ FACTS_FIELDS = {
     "Deprecated_3": 257, "MilesSinceReset": 258, "SelfDrivingMilesSinceReset": 259,
 }  # fmt: skip
 
-# The facts sheet's Value oneof (number: arm); 20 is unused.
+# Upstream's Value oneof (number: arm); 20 is unused (docs/fleet-telemetry.md#schema).
 FACTS_VALUE_ARMS = {
     1: "string_value", 2: "int_value", 3: "long_value", 4: "float_value", 5: "double_value",
     6: "boolean_value", 7: "location_value", 8: "charging_value", 9: "shift_state_value",
@@ -93,7 +96,7 @@ FACTS_VALUE_ARMS = {
     53: "media_status_value", 54: "sunroof_installed_state_value",
 }  # fmt: skip
 
-# (message, field, number) as the facts sheet gives them.
+# (message, field, number) as upstream's protos give them (docs/fleet-telemetry.md#schema).
 FACTS_MESSAGE_FIELDS = [
     ("telemetry.vehicle_data.Payload", "data", 1),
     ("telemetry.vehicle_data.Payload", "created_at", 2),
@@ -133,7 +136,7 @@ FACTS_MESSAGE_FIELDS = [
     ("telemetry.vehicle_error.VehicleError", "body", 4),
 ]
 
-# Enums as the facts sheet numbers them.
+# Enums as upstream numbers them (docs/fleet-telemetry.md#enums).
 FACTS_ENUMS = {
     "telemetry.vehicle_data.ChargingState": [
         "ChargeStateUnknown", "ChargeStateDisconnected", "ChargeStateNoPower",

@@ -629,7 +629,7 @@ def test_scaling_helpers() -> None:
 
 # Parsing, on shapes the simulator never sends.
 
-# The captured aggregates of facts 2.6, trimmed to the fields read.
+# A real gateway's aggregates (docs/powerwall.md#aggregates), trimmed to the fields read.
 AGGREGATES = {
     "site": {"instant_power": 27, "energy_exported": 4319958.27, "energy_imported": 6800365.84},
     "battery": {"instant_power": -990, "energy_exported": 12319540, "energy_imported": 13853641},

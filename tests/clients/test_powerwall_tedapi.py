@@ -144,7 +144,8 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeGateway:
         "_post_tedapi",
         lambda _self, request, din=None, url_suffix="": gateway.post(request),
     )
-    # Reads the customer API over the network for PW3 energy counters (facts 2.4).
+    # Reads the customer API over the network for PW3 energy counters
+    # (docs/powerwall.md#firmware-quirks).
     monkeypatch.setattr(TEDAPI, "get_native_meters_aggregates", lambda _self, force=False: None)
     return gateway
 

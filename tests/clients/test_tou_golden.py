@@ -1,6 +1,6 @@
 """Golden test: the Amber simulator's prices at 16:37 AEDT on 24 Nov 2026, planned into a tariff.
 
-The table is the fact sheet's fold example (§2.5): at 16:37 PERIOD_16_30 is now, PERIOD_17_00
+The table is the fold example of docs/tou-sync.md#fold: at 16:37 PERIOD_16_30 is now, PERIOD_17_00
 to PERIOD_23_30 are today's and PERIOD_00_00 to PERIOD_16_00 are tomorrow's. Run with
 UPDATE_GOLDEN=1 to rewrite the golden file after an intended change, then review its diff:
 `in_env env UPDATE_GOLDEN=1 python -m pytest tests/clients/test_tou_golden.py` (the sysroot

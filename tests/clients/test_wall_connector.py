@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from .conftest import ScriptedServer, SimClock
 
-# Captures from the facts (section 1.2), verbatim.
+# Captures from real units (docs/wall-connector.md#vitals), verbatim.
 IDLE_EU = (
     '{"contactor_closed":false,"vehicle_connected":false,"session_s":0,"grid_v":230.1,'
     '"grid_hz":49.928,"vehicle_current_a":0.1,"currentA_a":0.0,"currentB_a":0.1,"currentC_a":0.0,'
