@@ -55,7 +55,7 @@ COMED_STALE_RETRIES: Final = 4
 
 RETRY_INTERVAL: Final = timedelta(seconds=30)
 
-# Wall Connector. The unit can take seconds to answer (facts 1.1), so each endpoint has its own
+# Wall Connector. The unit can take seconds to answer (docs/wall-connector.md#transport), so each endpoint has its own
 # coordinator: a slow lifetime read never delays vitals.
 CONF_SERIAL: Final = "serial_number"
 CONF_VITALS_CONNECTED_S: Final = "vitals_connected_interval"
@@ -134,8 +134,8 @@ DEFAULT_POWERWALL_POLL_S: Final = 15
 MIN_POWERWALL_POLL_S: Final = 5
 MAX_POWERWALL_POLL_S: Final = 300
 POWERWALL_DEFAULT_EMAIL: Final = "nobody@nowhere.com"
-# Control through the Tesla cloud: the gateway refuses writes to the customer login (facts
-# 2.4), so reserve, mode and grid settings go to the energy site that holds the gateway.
+# Control through the Tesla cloud: the gateway refuses writes to the customer login
+# (docs/powerwall.md#writes), so reserve, mode and grid settings go to the energy site that holds the gateway.
 CONF_CLOUD: Final = "cloud"
 CLOUD_SETTINGS_INTERVAL: Final = timedelta(minutes=5)
 SERVICE_SET_BACKUP_RESERVE: Final = "set_backup_reserve"

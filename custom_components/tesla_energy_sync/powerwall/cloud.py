@@ -1,7 +1,7 @@
 """The gateway's settings as the Tesla cloud holds them, for an entry given cloud credentials.
 
 Grid charging and the export rule cannot be read or written through the customer login
-or TEDAPI (pypowerwall: cloud and v1r only, facts 2.4), so they come from the energy
+or TEDAPI (pypowerwall: cloud and v1r only, docs/powerwall.md#writes), so they come from the energy
 site that holds the gateway. Cloud trouble never holds back the local readings: the
 first refresh may fail without failing the entry, and a refused token raises a repair
 issue instead of a reauth flow (the token lives in the options, not in the entry).

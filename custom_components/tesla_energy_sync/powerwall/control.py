@@ -2,9 +2,9 @@
 
 With cloud credentials every command goes to the energy site in the Tesla cloud, which
 is what the Tesla app does; the cloud's answer alone proves little (firmware snaps a
-reserve of 81-99 % to 80 %, facts TOU 1.2), so the setting is read back and compared.
+reserve of 81-99 % to 80 %, docs/tesla-energy-api.md#backup-reserve), so the setting is read back and compared.
 Without them, backup reserve and mode go to the gateway through pypowerwall, which
-real gateways refuse to the customer login (HTTP 403, facts 2.4) and old firmware
+real gateways refuse to the customer login (HTTP 403, docs/powerwall.md#writes) and old firmware
 accepts; grid charging and the export rule have no local path in the supported modes.
 """
 

@@ -1,7 +1,7 @@
 """Charging sessions from Wall Connector vitals: when they start and end, energy and cost.
 
 Pure logic (no Home Assistant), fed one sample per vitals poll. What the charger reports and
-what we rely on (facts sheet §1.6): a session starts at plug-in (`vehicle_connected` turns
+what we rely on (docs/wall-connector.md#sessions): a session starts at plug-in (`vehicle_connected` turns
 true) and ends at unplug; `session_energy_wh` restarts from 0 at plug-in and freezes during
 pauses; after a reboot (`uptime_s` drops) it may restart from 0 mid-session.
 """
