@@ -19,6 +19,8 @@ from typing import Any, cast
 
 import homeassistant
 from homeassistant import config_entries, runner
+from homeassistant.auth import auth_manager_from_config
+from homeassistant.auth.const import GROUP_ID_ADMIN
 from homeassistant.auth.mfa_modules import notify, totp
 from homeassistant.components.http.config import (
     HTTP_STORAGE_SCHEMA,
@@ -27,11 +29,14 @@ from homeassistant.components.http.config import (
 )
 from homeassistant.components.http.const import CONF_SERVER_HOST, CONF_SERVER_PORT
 from homeassistant.components.onboarding.const import STEPS
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 DOMAIN = "tesla_energy_sync"
 COMPONENTS = Path(homeassistant.__file__).parent / "components"
 DEV_INTEGRATIONS = ("frontend", "config", "energy", "history", "logbook", "automation", "recorder")
+DEV_USER = "dev"
 
 
 def requirements() -> list[str]:
@@ -108,10 +113,31 @@ async def _seed_http(hass: HomeAssistant, port: int) -> None:
     await store.async_mark_yaml_migration_done()
 
 
+async def _seed_dev_user(hass: HomeAssistant) -> None:
+    """Create (or repair) the active admin `dev` user the trusted-network login offers."""
+    # As homeassistant/scripts/auth.py does: the auth store needs both registries loaded.
+    hass.config_entries = config_entries.ConfigEntries(hass, {})
+    await hass.config_entries.async_initialize()
+    dr.async_setup(hass)
+    await asyncio.gather(dr.async_load(hass), er.async_load(hass))
+    hass.auth = await auth_manager_from_config(hass, [], [])
+    for user in await hass.auth.async_get_users():
+        if user.name == DEV_USER and not user.system_generated:
+            await hass.auth.async_update_user(user, is_active=True, group_ids=[GROUP_ID_ADMIN])
+            return
+    # The first non-system user becomes the owner; local_only keeps it off remote logins.
+    await hass.auth.async_create_user(DEV_USER, group_ids=[GROUP_ID_ADMIN], local_only=True)
+
+
 async def _seed_storage(config_dir: str, port: int) -> None:
-    """Write the HTTP config with Home Assistant's own store, offline."""
+    """Write the HTTP config and the `dev` user with Home Assistant's own stores, offline."""
     hass = HomeAssistant(config_dir)
     await _seed_http(hass, port)
+    await _seed_dev_user(hass)
+    # The auth store saves with a delay; the final-write event is how Home Assistant's own stop
+    # flushes such saves (async_stop itself does nothing on an instance that never started).
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
 
 
 def seed(
@@ -124,7 +150,7 @@ def seed(
     powerwall_ports: list[int],
     ha_port: int = 8123,
 ) -> None:
-    """Write our entries and the HTTP config into config/.storage."""
+    """Write our entries, the dev user and the HTTP config into config/.storage."""
     storage = config / ".storage"
     storage.mkdir(parents=True, exist_ok=True)
     if token := os.environ.get("TES_AMBER_TOKEN"):
