@@ -13,6 +13,22 @@ from enum import Enum, StrEnum
 import math
 from typing import Any, Final
 
+from .site_settings import GridExportRule, OperatingMode
+
+__all__ = [
+    "HIDDEN_RESERVE_PCT",
+    "GridExportRule",
+    "GridStatus",
+    "MeterReading",
+    "OperatingMode",
+    "PowerwallMode",
+    "PowerwallSnapshot",
+    "app_to_raw_pct",
+    "build_snapshot",
+    "finite",
+    "raw_to_app_pct",
+]
+
 HIDDEN_RESERVE_PCT: Final = 5.0
 _APP_SPAN: Final = 100.0 - HIDDEN_RESERVE_PCT
 
@@ -40,22 +56,6 @@ class GridStatus(StrEnum):
     UP = "up"
     DOWN = "down"
     SYNCING = "syncing"
-
-
-class OperatingMode(StrEnum):
-    """The gateway's `real_mode` values that can be set."""
-
-    SELF_CONSUMPTION = "self_consumption"
-    BACKUP = "backup"
-    AUTONOMOUS = "autonomous"  # time-based control in the app
-
-
-class GridExportRule(StrEnum):
-    """What may be exported to the grid (cloud and v1r only in pypowerwall)."""
-
-    BATTERY_OK = "battery_ok"
-    PV_ONLY = "pv_only"
-    NEVER = "never"
 
 
 def _json_safe(value: Any) -> Any:

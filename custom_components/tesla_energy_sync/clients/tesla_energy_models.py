@@ -11,22 +11,24 @@ from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ResponseError
+from .site_settings import GridExportRule, OperatingMode
+
+__all__ = [
+    "CommandResult",
+    "EnergySite",
+    "ExportRule",
+    "LiveStatus",
+    "OperationMode",
+    "OptimizationStrategy",
+    "SiteInfo",
+    "parse_products",
+    "unwrap",
+]
 
 
-class OperationMode(StrEnum):
-    """Powerwall operating mode (default_real_mode)."""
-
-    AUTONOMOUS = "autonomous"
-    SELF_CONSUMPTION = "self_consumption"
-    BACKUP = "backup"
-
-
-class ExportRule(StrEnum):
-    """What the site may export (customer_preferred_export_rule)."""
-
-    NEVER = "never"
-    PV_ONLY = "pv_only"
-    BATTERY_OK = "battery_ok"
+# The Fleet API's names for the settings the gateway shares; one definition for both.
+OperationMode = OperatingMode
+ExportRule = GridExportRule
 
 
 class OptimizationStrategy(StrEnum):
