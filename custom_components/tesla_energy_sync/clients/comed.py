@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import datetime as dt
 from typing import TYPE_CHECKING, Any, Self
 
-from ._http import decode_list, get_text, raise_for_status
+from ._http import MIB, decode_list, raise_for_status, request
 from ._json import Fields
 from .errors import ResponseError
 
@@ -17,6 +17,8 @@ DEFAULT_COMED_BASE_URL = "https://hourlypricing.comed.com/api"
 _SERVICE = "ComEd"
 # ComEd sends no rate-limit headers; a 429 without Retry-After waits one price interval.
 _DEFAULT_RETRY = 300.0
+# A day of 5-minute prices is 14 KB.
+MAX_BODY_BYTES = 1 * MIB
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +70,13 @@ class ComEdClient:
 
     async def _get_prices(self, feed: str) -> list[ComEdPrice]:
         """Fetch one feed; ComEd labels its JSON text/html, so the body is decoded by hand."""
-        reply = await get_text(
+        reply = await request(
             self._session,
+            "GET",
             self._base_url,
             service=_SERVICE,
             request_timeout=self._request_timeout,
+            max_bytes=MAX_BODY_BYTES,
             params={"type": feed},
         )
         raise_for_status(reply, service=_SERVICE, default_retry=_DEFAULT_RETRY)
