@@ -111,6 +111,13 @@ class HostileServer:
             case "echo200":
                 body = {"error": "invalid_token", "error_description": f"token {echo} expired"}
                 return web.json_response(body)
+            case "odd_charset_500" | "odd_charset_200":
+                status = 500 if self.mode == "odd_charset_500" else 200
+                return web.Response(
+                    status=status,
+                    body=b"down for maintenance",
+                    headers={"Content-Type": "text/plain; charset=no-such-charset"},
+                )
             case "hang":
                 await self._release.wait()
                 return web.Response(text="[]")
@@ -347,3 +354,13 @@ def test_redaction() -> None:
     long = _http.excerpt("é" * 500)
     assert long == "é" * 197 + "..."
     assert _http.excerpt("") == ""
+
+
+async def test_a_charset_python_lacks(
+    session: aiohttp.ClientSession, hostile: HostileServer
+) -> None:
+    comed = CLIENTS[1]
+    with pytest.raises(ServerError, match="HTTP 500: down for maintenance"):
+        await read_with(comed, session, hostile, "odd_charset_500")
+    with pytest.raises(ResponseError, match="undecodable text"):
+        await read_with(comed, session, hostile, "odd_charset_200")
