@@ -20,6 +20,7 @@ import time
 from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
 
+from ._json import finite
 from .errors import (
     AuthenticationError,
     ClientConnectionError,
@@ -39,7 +40,6 @@ from .powerwall_models import (
     PowerwallSnapshot,
     app_to_raw_pct,
     build_snapshot,
-    finite,
 )
 
 __all__ = [
