@@ -1,11 +1,11 @@
 """One Powerwall gateway through pypowerwall, kept off the event loop and mapped to client errors.
 
-pypowerwall is synchronous and does network I/O in its constructor (facts 2.1), so every
+pypowerwall is synchronous and may do network I/O in its constructor (docs/powerwall.md#library-behaviour), so every
 call, the import and the constructor included, runs through the executor runner the
 caller gives (`hass.async_add_executor_job` in Home Assistant). Calls to one gateway
 are serialised: pypowerwall's local backend shares one requests session without locks
-(facts 2.5). One `pypowerwall.Powerwall` is made per gateway and kept, because every
-new one logs in again and excess logins lock the gateway out for minutes (facts 5).
+(docs/powerwall.md#library-behaviour). One `pypowerwall.Powerwall` is made per gateway and kept, because every
+new one logs in again and excess logins lock the gateway out for minutes (docs/powerwall.md#login-and-lockout).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ CACHE_FILE_NAME: Final = "powerwall_auth.json"
 LOGIN_PATH: Final = "/api/login/Basic"
 AGGREGATES_PATH: Final = "/api/meters/aggregates"
 OPERATION_PATH: Final = "/api/operation"
-# pypowerwall's own cooldown after a 429 (facts 2.5); the gateway gives no Retry-After.
+# pypowerwall's own cooldown after a 429 (docs/powerwall.md#login-and-lockout); the gateway gives no Retry-After.
 DEFAULT_RATE_LIMIT_BACKOFF: Final = 300.0
 _RESERVE_TOLERANCE: Final = 0.5
 
@@ -112,7 +112,7 @@ class PowerwallGateway:
     `host` is "ip", "name" or "ip:port". `storage_dir` must belong to this gateway
     alone: pypowerwall keeps the login cookie there (its default, `.powerwall` in the
     working directory, is shared by every instance and makes gateways log each other
-    out, facts 2.2). `timeout` bounds each HTTP request inside pypowerwall;
+    out, docs/powerwall.md#library-behaviour). `timeout` bounds each HTTP request inside pypowerwall;
     `poll_timeout` bounds a whole call, which can make several requests.
     `pwcacheexpire` is pypowerwall's per-endpoint cache: keep it at or below the poll
     interval, and above the seconds one read takes so each endpoint is fetched once.
@@ -441,7 +441,7 @@ def _close_powerwall(powerwall: Any) -> None:
     client = powerwall.client
     if isinstance(client, PyPowerwallLocal):
         # Its close_session() would also log out, forcing a login at the next start, and
-        # logins are what gets a gateway locked out (facts 4, alandtse/tesla#584).
+        # logins are what gets a gateway locked out (docs/powerwall.md#login-and-lockout, alandtse/tesla#584).
         _close_requests_session(client.session)
     elif client is not None:
         client.close_session()

@@ -142,7 +142,7 @@ def _meter(section: Any, *, zero_energy_is_unknown: bool) -> MeterReading:
     exported = finite(section.get("energy_exported"))
     if zero_energy_is_unknown:
         # TEDAPI synthesises aggregates and leaves the lifetime counters at 0 unless it
-        # could read the native ones (facts 2.4); a running site never has a 0 counter.
+        # could read the native ones (docs/powerwall.md#firmware-quirks); a running site never has a 0 counter.
         imported = imported or None
         exported = exported or None
     return MeterReading(finite(section.get("instant_power")), imported, exported)
@@ -171,7 +171,7 @@ def build_snapshot(
     """Build a snapshot from what pypowerwall returned; None when the aggregates are unusable.
 
     Only the aggregates are required: a Powerwall 3 on the wired LAN serves little else
-    (facts 2.4), so every other field may be None.
+    (docs/powerwall.md#firmware-quirks), so every other field may be None.
     """
     if not isinstance(aggregates, dict) or not any(
         isinstance(aggregates.get(name), dict) for name in _SECTIONS
@@ -186,7 +186,7 @@ def build_snapshot(
     system_status = system_status if isinstance(system_status, dict) else {}
     level_raw = finite(soe)
     reserve_raw = finite(operation.get("backup_reserve_percent"))
-    # Very old firmware named the field "mode" (facts 2.6).
+    # Very old firmware named the field "mode" (docs/powerwall.md#other-endpoints).
     mode_raw = _text(operation.get("real_mode")) or _text(operation.get("mode"))
     blocks = system_status.get("available_blocks")
     if isinstance(blocks, bool) or not isinstance(blocks, int):

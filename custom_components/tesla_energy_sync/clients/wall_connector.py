@@ -41,9 +41,9 @@ _NON_FINITE: Final = re.compile(
 _BODY_IN_ERRORS: Final = 120
 # The unit's answers are about 1 KB.
 MAX_BODY_BYTES: Final = 1 * MIB
-# Idle load-side voltages are 0-6 V of noise, mains is 100 V and more (facts 1.2).
+# Idle load-side voltages are 0-6 V of noise, mains is 100 V and more (docs/wall-connector.md#power).
 _MAINS_MIN_V: Final = 100.0
-# evcc's split-phase test: phase C reads about half of grid_v (facts 1.2).
+# evcc's split-phase test: phase C reads about half of grid_v (docs/wall-connector.md#power).
 _SPLIT_PHASE_TOLERANCE_V: Final = 25.0
 
 
@@ -105,7 +105,7 @@ def session_power_w(
 ) -> float | None:
     """Return the power delivered to the vehicle in W, rounded to 0.1 W.
 
-    Facts 1.2: on split or single phase the power is grid_v * vehicle_current_a, because
+    docs/wall-connector.md#power: on split or single phase the power is grid_v * vehicle_current_a, because
     each phase current there is about half the vehicle current and summing V*I over
     phases overstates power by about a third (evcc#7599, core#147167). On three phase it
     is the sum over phases A, B and C of voltage * current (library `total_power_w`).
@@ -160,7 +160,7 @@ class WallConnectorClient:
     """Read one Wall Connector's vitals, lifetime counters, version and Wi-Fi status.
 
     No retries: the unit is slow and a retry loop exhausted sockets in the library
-    (facts 1.1); the caller's poll interval is the retry. `request_timeout` bounds each
+    (docs/wall-connector.md#transport); the caller's poll interval is the retry. `request_timeout` bounds each
     request in total, first byte included, which the unit can delay by seconds.
     """
 
