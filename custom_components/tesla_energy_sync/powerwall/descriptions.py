@@ -31,7 +31,7 @@ from ..description import (
 )
 from .cloud import CloudSettings, PowerwallCloudCoordinator
 from .combined import PowerwallCombined
-from .coordinator import PowerwallCoordinator, cloud_of, gateway_of
+from .coordinator import PowerwallCoordinator, cloud_of, control_of, gateway_of
 
 type PowerwallSensor = TesSensorEntityDescription[PowerwallSnapshot, PowerwallCoordinator]
 
@@ -247,12 +247,8 @@ POWERWALL_COMBINED_SENSORS: tuple[CombinedSensorEntityDescription, ...] = (
 )
 
 
-def _control_enabled(coordinator: PowerwallCoordinator) -> bool:
-    return coordinator.control_enabled
-
-
-def _cloud_control_enabled(cloud: PowerwallCloudCoordinator) -> bool:
-    return cloud.gateway.control_enabled
+def _control_enabled(coordinator: PowerwallCoordinator | PowerwallCloudCoordinator) -> bool:
+    return control_of(coordinator).enabled
 
 
 def _reserve(snapshot: PowerwallSnapshot) -> float | None:
@@ -272,7 +268,7 @@ POWERWALL_NUMBERS: tuple[TesNumberEntityDescription[Any, Any], ...] = (
         mode=NumberMode.SLIDER,
         exists_fn=_control_enabled,
         value_fn=_reserve,
-        set_fn=lambda coordinator, value: coordinator.control.set_backup_reserve(value),
+        set_fn=lambda coordinator, value: control_of(coordinator).set_backup_reserve(value),
     ),
 )
 
@@ -284,7 +280,7 @@ POWERWALL_SELECTS: tuple[TesSelectEntityDescription[Any, Any], ...] = (
         options=[str(mode) for mode in OperatingMode],
         exists_fn=_control_enabled,
         current_fn=lambda snapshot: snapshot.operating_mode,
-        select_fn=lambda coordinator, option: coordinator.control.set_operating_mode(
+        select_fn=lambda coordinator, option: control_of(coordinator).set_operating_mode(
             OperatingMode(option)
         ),
     ),
@@ -294,11 +290,9 @@ POWERWALL_SELECTS: tuple[TesSelectEntityDescription[Any, Any], ...] = (
         translation_key="export_rule",
         coordinator_fn=cloud_of,
         options=[str(rule) for rule in GridExportRule],
-        exists_fn=_cloud_control_enabled,
+        exists_fn=_control_enabled,
         current_fn=lambda settings: settings.export_rule,
-        select_fn=lambda cloud, option: cloud.gateway.control.set_grid_export(
-            GridExportRule(option)
-        ),
+        select_fn=lambda cloud, option: control_of(cloud).set_grid_export(GridExportRule(option)),
     ),
 )
 
@@ -307,8 +301,8 @@ POWERWALL_SWITCHES: tuple[TesSwitchEntityDescription, ...] = (
         key="grid_charging",
         translation_key="grid_charging",
         coordinator_fn=cloud_of,
-        exists_fn=_cloud_control_enabled,
+        exists_fn=_control_enabled,
         is_on_fn=lambda cloud: bool(cloud.data.grid_charging),
-        set_fn=lambda cloud, enabled: cloud.gateway.control.set_grid_charging(enabled),
+        set_fn=lambda cloud, enabled: control_of(cloud).set_grid_charging(enabled),
     ),
 )
