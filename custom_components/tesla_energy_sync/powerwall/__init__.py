@@ -1,4 +1,4 @@
-"""Powerwall gateways on the local network (pypowerwall), their combined view, and control."""
+"""Powerwall gateways on the local network (pypowerwall), and control (combined/: their sum)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from .descriptions import (
     POWERWALL_SENSORS,
     POWERWALL_SWITCHES,
 )
-from .entity import setup_combined_sensors
 from .flow import PowerwallSteps
 from .gateway import powerwall_gateway, powerwall_storage
 from .options import PowerwallOptionsFlow
@@ -74,7 +73,6 @@ SPEC = SourceSpec(
         Platform.SELECT: POWERWALL_SELECTS,
         Platform.SWITCH: POWERWALL_SWITCHES,
     },
-    platform_setup={Platform.SENSOR: setup_combined_sensors},
     flow=PowerwallSteps,
     reauth=PowerwallSteps.async_step_powerwall_reauth,
     reconfigure=PowerwallSteps.async_step_powerwall,

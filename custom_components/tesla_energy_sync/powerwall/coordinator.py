@@ -14,7 +14,6 @@ from ..const import CONF_POLL_INTERVAL, DEFAULT_POWERWALL_POLL_S, DOMAIN
 from ..coordinator import TesCoordinator
 from ..runtime import SourceRuntime
 from .cloud import PowerwallCloudCoordinator
-from .combined import powerwall_combined
 from .control import PowerwallControl
 
 if TYPE_CHECKING:
@@ -83,10 +82,6 @@ class PowerwallRuntime(SourceRuntime):
     control: PowerwallControl
     cloud: PowerwallCloudCoordinator | None = None
 
-    async def async_stop(self) -> None:
-        """Leave the combined view before the platforms unload."""
-        await powerwall_combined(self.gateway.hass).leave(self.gateway.config_entry.entry_id)
-
 
 type PowerwallConfigEntry = ConfigEntry[PowerwallRuntime]
 
@@ -106,3 +101,12 @@ def control_of(coordinator: TesCoordinator[Any]) -> PowerwallControl:
     runtime = coordinator.config_entry.runtime_data
     assert isinstance(runtime, PowerwallRuntime)  # noqa: S101 - only gateway entries have these
     return runtime.control
+
+
+def loaded_gateways(hass: HomeAssistant) -> dict[str, PowerwallCoordinator]:
+    """Return the coordinator of every loaded gateway entry, by entry id."""
+    return {
+        entry.entry_id: runtime.gateway
+        for entry in hass.config_entries.async_loaded_entries(DOMAIN)
+        if isinstance(runtime := getattr(entry, "runtime_data", None), PowerwallRuntime)
+    }
