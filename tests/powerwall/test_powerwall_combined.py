@@ -266,11 +266,13 @@ async def test_entities(
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
 ) -> None:
-    """Every combined entity of two gateways, snapshotted."""
+    """The combined device and every entity of it over two gateways, snapshotted."""
     sims = await _gateways(start_sim, 2)
     combined = combined_entry()
     await _setup_all(hass, [*(powerwall_entry(sim) for sim in sims), combined])
     await snapshot_platform(hass, entity_registry, snapshot, combined.entry_id)
+    [device] = _combined_devices(hass)
+    assert device == snapshot(name="device")
 
 
 @pytest.mark.usefixtures("frozen")  # before the client's token is issued
