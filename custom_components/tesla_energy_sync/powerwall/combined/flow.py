@@ -11,7 +11,6 @@ from typing import Any
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 
 from ...const import CONF_KIND, EntryKind
-from ..coordinator import loaded_gateways
 from .coordinator import COMBINED_ID
 
 TITLE = "Powerwall combined"
@@ -54,7 +53,7 @@ class PowerwallCombinedSteps(ConfigFlow):
         self._set_confirm_only()
         return self.async_show_form(
             step_id="powerwall_combined_confirm",
-            description_placeholders={"count": str(len(loaded_gateways(self.hass)))},
+            description_placeholders={"count": str(len(self._powerwall_gateways()))},
         )
 
     async def async_step_powerwall_combined_reconfigure(
