@@ -229,7 +229,7 @@ def seed(
             "security_protocol": "PLAINTEXT",
         },
     )
-    # Two simulated gateways (1 and 2 Powerwalls), so the combined device shows too.
+    # Two simulated gateways (1 and 2 Powerwalls), and their combined device.
     gateways = [
         _entry(
             "powerwall",
@@ -244,7 +244,13 @@ def seed(
         )
         for index, port in enumerate(powerwall_ports)
     ]
-    seeded = (amber, comed, wall_connector, tou_sync, fleet, *gateways)
+    # The combined device has an entry of its own (a real installation is offered it).
+    combined = (
+        [_entry("powerwall_combined", "Powerwall combined", "powerwall_combined", {})]
+        if len(gateways) >= 2
+        else []
+    )
+    seeded = (amber, comed, wall_connector, tou_sync, fleet, *gateways, *combined)
     _garage_zone(config)
     ours = {e["unique_id"] for e in seeded}
     kept = [

@@ -46,6 +46,7 @@ async def _pick(hass: HomeAssistant, kind: EntryKind) -> Any:
         "tou_sync",
         "fleet_telemetry",
         "powerwall",
+        "powerwall_combined",
     ]
     return await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": kind})
 

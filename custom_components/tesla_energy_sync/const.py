@@ -28,6 +28,7 @@ class EntryKind(StrEnum):
     TOU_SYNC = "tou_sync"
     FLEET_TELEMETRY = "fleet_telemetry"
     POWERWALL = "powerwall"
+    POWERWALL_COMBINED = "powerwall_combined"
 
 
 COMED_UNIQUE_ID: Final = "comed_hourly_pricing"

@@ -9,12 +9,22 @@ from .comed import SPEC as COMED
 from .const import CONF_KIND, EntryKind
 from .fleet_telemetry import SPEC as FLEET_TELEMETRY
 from .powerwall import SPEC as POWERWALL
+from .powerwall.combined import SPEC as POWERWALL_COMBINED
 from .runtime import SourceSpec, TesConfigEntry
 from .tou_sync import SPEC as TOU_SYNC
 from .wall_connector import SPEC as WALL_CONNECTOR
 
 SOURCES: Final[dict[EntryKind, SourceSpec]] = {
-    spec.kind: spec for spec in (AMBER, COMED, WALL_CONNECTOR, TOU_SYNC, FLEET_TELEMETRY, POWERWALL)
+    spec.kind: spec
+    for spec in (
+        AMBER,
+        COMED,
+        WALL_CONNECTOR,
+        TOU_SYNC,
+        FLEET_TELEMETRY,
+        POWERWALL,
+        POWERWALL_COMBINED,
+    )
 }
 
 
