@@ -9,7 +9,7 @@ from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResu
 from homeassistant.core import callback
 
 from .const import DOMAIN
-from .registry import SOURCES, spec_of
+from .registry import SOURCES, kind_of, spec_of
 
 if TYPE_CHECKING:
     _SourceSteps = ConfigFlow
@@ -40,7 +40,9 @@ class TesConfigFlow(_SourceSteps, domain=DOMAIN):
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
         """Only sources with something to tune (chargers, gateways) have options."""
-        return spec_of(config_entry).options_flow is not None
+        # An ignored discovery is stored with no kind at all.
+        spec = kind_of(config_entry)
+        return spec is not None and spec.options_flow is not None
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Start reauthentication when a source refuses the stored credentials."""

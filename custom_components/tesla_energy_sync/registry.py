@@ -31,3 +31,9 @@ SOURCES: Final[dict[EntryKind, SourceSpec]] = {
 def spec_of(entry: TesConfigEntry) -> SourceSpec:
     """Return the spec of the entry's kind."""
     return SOURCES[EntryKind(entry.data[CONF_KIND])]
+
+
+def kind_of(entry: TesConfigEntry) -> SourceSpec | None:
+    """Return the spec of the entry's kind, or None for an entry with none (an ignored discovery)."""
+    kind = entry.data.get(CONF_KIND)
+    return SOURCES.get(EntryKind(kind)) if kind in SOURCES else None
