@@ -188,10 +188,14 @@ async def test_unavailable_while_failing_and_logs_once(
     amber_simulator.fault = "server_error"
     await advance(hass, freezer, 300)
     assert hass.states.get(general).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
-    coordinator = amber_entry.runtime_data.prices
-    assert coordinator.update_interval == timedelta(seconds=30)
+    # A failed poll is retried 30 s later (Home Assistant's retry_after), not at the boundary.
+    failed = amber_simulator.request_count
+    await advance(hass, freezer, 29)
+    assert amber_simulator.request_count == failed
+    await advance(hass, freezer, 1)
+    assert amber_simulator.request_count == failed + 1
     await advance(hass, freezer, 30)
-    await advance(hass, freezer, 30)
+    assert amber_simulator.request_count == failed + 2
     assert caplog.text.count("Error fetching Amber Electric") == 1
 
     amber_simulator.fault = None
@@ -248,8 +252,15 @@ async def test_rate_limited_waits_for_reset(
     await advance(hass, freezer, 300 - 130 + 3)
     coordinator = amber_entry.runtime_data.prices
     assert not coordinator.last_update_success
-    assert coordinator.update_interval is not None
-    assert coordinator.update_interval > timedelta(seconds=30)
+    refused = amber_simulator.request_count
+    assert refused == 4  # sites, prices, forecast, then the refused poll
+    # The server's window opened with the first request, at set-up 173 s ago: it resets in
+    # 127 s, and nothing is sent before (the usual 30 s retry would be refused again).
+    await advance(hass, freezer, 126)
+    assert amber_simulator.request_count == refused
+    await advance(hass, freezer, 1)
+    assert amber_simulator.request_count > refused
+    assert coordinator.last_update_success
 
 
 @pytest.mark.parametrize(

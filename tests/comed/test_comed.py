@@ -90,7 +90,9 @@ async def test_repolls_until_published(
     comed_simulator._clock = None
     await advance(hass, freezer, 30)
     assert coordinator.data is not None
-    assert coordinator.data.five_minute.time == boundary
+    newest = coordinator.data.series.newest_actual()
+    assert newest is not None
+    assert newest.end == boundary
     assert coordinator.update_interval == timedelta(seconds=270)
 
 
