@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from custom_components.tesla_energy_sync.clients.amber_models import ChannelType
 from custom_components.tesla_energy_sync.const import CONF_AUTOMATIC, DOMAIN
 from custom_components.tesla_energy_sync.tou.planner import build_tariff
 from custom_components.tesla_energy_sync.tou.validate import same_rates
+from simulators import prices
 from simulators.amber import AmberSimulator
 from simulators.tesla_energy import SITE_ID, TeslaEnergySimulator
 
@@ -378,3 +379,113 @@ async def test_comed_as_the_source(
     state = hass.states.get(entity_id(hass, "sensor", f"tou_{SITE_ID}_next_planned_price"))
     assert state is not None
     assert state.attributes["unit_of_measurement"] == "USD/kWh"
+
+
+# ---- automatic sync follows the tariff: final price, deadline, reloads -------------------------
+
+# The first boundary after FROZEN_TIME (07:05 in Sydney, the PERIOD_07_00 slot).
+BOUNDARY = datetime(2026, 11, 23, 20, 5, tzinfo=UTC)
+LIVE_PERIOD = "PERIOD_07_00"
+ESTIMATE_ERROR = 5.0  # c/kWh an estimate is off from the locked-in price
+
+
+def _live_buy(tariff: dict[str, Any]) -> float:
+    """Return the buy price a tariff gives the slot that was live at BOUNDARY."""
+    rates: dict[str, float] = tariff["energy_charges"]["AllYear"]["rates"]
+    return rates[LIVE_PERIOD]
+
+
+def _locked_in_buy() -> float:
+    """Return the simulator's locked-in price of BOUNDARY's interval, as Tesla's $/kWh."""
+    return round(prices.amber_point(prices.GENERAL, BOUNDARY, 5).advanced[1] / 100, 4)
+
+
+async def _until(hass: HomeAssistant, freezer: FrozenDateTimeFactory, moment: datetime) -> None:
+    """Advance the clock to `moment`, letting every timer due by then run."""
+    await advance(hass, freezer, (moment - datetime.now(UTC)).total_seconds())
+
+
+async def test_syncs_once_the_price_is_final(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    amber_simulator: AmberSimulator,
+    tesla_energy_simulator: TeslaEnergySimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Estimates at +3/+18/+33 s upload nothing; the final price at +48 s is uploaded once."""
+    freezer.move_to(FROZEN_TIME)
+    amber_simulator.estimate_error = ESTIMATE_ERROR  # locks in at +40 s (estimate_seconds)
+    await _setup(hass, amber_entry, tou_entry, {CONF_AUTOMATIC: True})
+    for seconds in (3, 18, 33):
+        await _until(hass, freezer, BOUNDARY + timedelta(seconds=seconds))
+        assert amber_entry.runtime_data.prices.current().estimate is True
+    await _until(hass, freezer, BOUNDARY + timedelta(seconds=47))
+    assert tesla_energy_simulator.upload_count == 0
+
+    await _until(hass, freezer, BOUNDARY + timedelta(seconds=48))
+    assert amber_entry.runtime_data.prices.current().estimate is False
+    await _until(hass, freezer, BOUNDARY + timedelta(seconds=50))  # past the 1 s debounce
+    assert tesla_energy_simulator.upload_count == 1
+    uploaded = tesla_energy_simulator.uploads[0][1]
+    assert same_rates(await _expected_tariff(amber_simulator), uploaded)
+    assert _live_buy(uploaded) == _locked_in_buy()
+
+    # Neither the deadline nor later updates of this interval upload again.
+    await _until(hass, freezer, BOUNDARY + timedelta(seconds=299))
+    assert tesla_energy_simulator.upload_count == 1
+    assert _sensor(hass, "last_result") == "uploaded"
+
+
+async def test_deadline_syncs_with_an_estimate(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    amber_simulator: AmberSimulator,
+    tesla_energy_simulator: TeslaEnergySimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A price still an estimate at +60 s is uploaded then, once, as it is."""
+    freezer.move_to(FROZEN_TIME)
+    amber_simulator.estimate_seconds = 290
+    amber_simulator.estimate_error = ESTIMATE_ERROR
+    await _setup(hass, amber_entry, tou_entry, {CONF_AUTOMATIC: True})
+    await _until(hass, freezer, BOUNDARY + timedelta(seconds=59))
+    assert tesla_energy_simulator.upload_count == 0
+
+    await _until(hass, freezer, BOUNDARY + timedelta(seconds=60))
+    assert tesla_energy_simulator.upload_count == 1
+    uploaded = tesla_energy_simulator.uploads[0][1]
+    assert _live_buy(uploaded) == round(_locked_in_buy() + ESTIMATE_ERROR / 100, 4)
+    await _until(hass, freezer, BOUNDARY + timedelta(seconds=299))
+    assert tesla_energy_simulator.upload_count == 1
+
+
+async def test_follows_the_tariff_across_reloads(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    amber_simulator: AmberSimulator,
+    tesla_energy_simulator: TeslaEnergySimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After the tariff entry is unloaded and set up again, its final prices still trigger syncs."""
+    freezer.move_to(FROZEN_TIME)
+    await _setup(hass, amber_entry, tou_entry, {CONF_AUTOMATIC: True})
+    assert await hass.config_entries.async_unload(amber_entry.entry_id)
+    await _until(hass, freezer, BOUNDARY + timedelta(seconds=60))
+    assert _sensor(hass, "last_result") == "no_prices"  # the deadline found no tariff loaded
+    assert tesla_energy_simulator.upload_count == 0
+
+    assert await hass.config_entries.async_setup(amber_entry.entry_id)
+    await hass.async_block_till_done()
+    await hass.config_entries.async_reload(amber_entry.entry_id)
+    await hass.async_block_till_done()
+    # Next interval: final at +48 s, synced at +49 s, before the +60 s deadline could do it.
+    second = BOUNDARY + timedelta(minutes=5)
+    for seconds in (3, 18, 33, 48):
+        await _until(hass, freezer, second + timedelta(seconds=seconds))
+    assert tesla_energy_simulator.upload_count == 0
+    await _until(hass, freezer, second + timedelta(seconds=50))
+    assert tesla_energy_simulator.upload_count == 1
+    assert _sensor(hass, "last_result") == "uploaded"
