@@ -18,7 +18,7 @@ from simulators import prices
 from simulators.comed import ComEdSimulator
 
 from ..conftest import FROZEN_TIME, setup_entry
-from ..helpers import advance, entity_id
+from ..helpers import advance, entity_id, fire_early
 
 
 def _value(hass: HomeAssistant, key: str) -> float:
@@ -122,3 +122,24 @@ async def test_setup_retry(
     comed_simulator.fault = "server_error"
     await setup_entry(hass, comed_entry)
     assert comed_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_an_early_timer_polls_its_boundary_once(
+    hass: HomeAssistant,
+    comed_entry: MockConfigEntry,
+    comed_simulator: ComEdSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A refresh that fires 5 ms before its moment (+20 s) stands for it: both feeds once."""
+    boundary = datetime(2026, 11, 23, 20, 5, tzinfo=UTC)
+    freezer.move_to(FROZEN_TIME)
+    await setup_entry(hass, comed_entry)
+    assert comed_simulator.request_count == 2
+    await fire_early(hass, freezer, boundary + timedelta(seconds=20))
+    assert comed_simulator.request_count == 4
+    coordinator = comed_entry.runtime_data.prices
+    newest = coordinator.data.series.newest_actual()
+    assert newest is not None
+    assert newest.end == boundary
+    await advance(hass, freezer, 297)  # up to a second before the next boundary's moment
+    assert comed_simulator.request_count == 4
