@@ -23,6 +23,7 @@ from custom_components.tesla_energy_sync.tou.planner import build_tariff
 from custom_components.tesla_energy_sync.tou.validate import same_rates
 from simulators import prices
 from simulators.amber import AmberSimulator
+from simulators.comed import ComEdSimulator
 from simulators.tesla_energy import SITE_ID, TeslaEnergySimulator
 
 from ..conftest import AMBER_SITE_ID, AMBER_TOKEN, FROZEN_TIME, setup_entry
@@ -489,3 +490,37 @@ async def test_follows_the_tariff_across_reloads(
     await _until(hass, freezer, second + timedelta(seconds=50))
     assert tesla_energy_simulator.upload_count == 1
     assert _sensor(hass, "last_result") == "uploaded"
+
+
+@pytest.mark.parametrize("source", ["amber", "comed"])
+async def test_stale_answers_never_reach_the_powerwall(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    comed_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    amber_simulator: AmberSimulator,
+    comed_simulator: ComEdSimulator,
+    tesla_energy_simulator: TeslaEnergySimulator,
+    freezer: FrozenDateTimeFactory,
+    source: str,
+) -> None:
+    """A tariff answering with prices 30 minutes old: every sync is refused, nothing uploaded."""
+    freezer.move_to(FROZEN_TIME)
+    linked = amber_entry if source == "amber" else comed_entry
+    await setup_entry(hass, linked)
+    tou_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        tou_entry,
+        data={**tou_entry.data, "tariff_entry_id": linked.entry_id},
+        options={CONF_AUTOMATIC: True},
+    )
+    await hass.config_entries.async_setup(tou_entry.entry_id)
+    await hass.async_block_till_done()
+    amber_simulator.lag = comed_simulator.lag = timedelta(minutes=30)
+    for seconds in (3, 18, 20, 33, 48, 50, 60):
+        await _until(hass, freezer, BOUNDARY + timedelta(seconds=seconds))
+    assert linked.runtime_data.prices.stale_answers >= 1
+    assert _sensor(hass, "last_result") == "stale_prices"  # the deadline's attempt
+    response = await _sync_tou(hass)
+    assert response["result"] == "stale_prices"
+    assert tesla_energy_simulator.upload_count == 0

@@ -94,21 +94,28 @@ def _current_attrs(data: AmberData, channel: ChannelType) -> dict[str, Any]:
     return {"estimate": interval.estimate, **_interval_attrs(raw)}
 
 
+def _upcoming(prices: AmberChannelPrices | None) -> list[ForecastInterval]:
+    """Return the forecasts that have not ended yet (an old answer's first ones may have)."""
+    if prices is None:
+        return []
+    now = _now()
+    return [forecast for forecast in prices.forecasts if forecast.nem_time > now]
+
+
 def _forecast_attrs(prices: AmberChannelPrices | None) -> dict[str, Any]:
     if prices is None:
         return {}
     return {
         "forecasts": [
             {"price": shown(amber_interval_price(f)), **_interval_attrs(f)}
-            for f in prices.forecasts
+            for f in _upcoming(prices)
         ]
     }
 
 
 def _next_forecast(prices: AmberChannelPrices | None) -> float | None:
-    if prices is None or not prices.forecasts:
-        return None
-    return shown(amber_interval_price(prices.forecasts[0]))
+    upcoming = _upcoming(prices)
+    return shown(amber_interval_price(upcoming[0])) if upcoming else None
 
 
 def _general_now(data: AmberData) -> CurrentInterval | ForecastInterval | None:
