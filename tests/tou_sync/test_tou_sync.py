@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 from aiohttp import ClientSession
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.tesla_energy_sync.clients.amber import AmberClient
 from custom_components.tesla_energy_sync.clients.amber_models import ChannelType
@@ -76,6 +78,28 @@ def _sensor(hass: HomeAssistant, key: str) -> str:
     state = hass.states.get(entity_id(hass, "sensor", f"tou_{SITE_ID}_{key}"))
     assert state is not None
     return state.state
+
+
+@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.SWITCH])
+@pytest.mark.usefixtures("entity_registry_enabled_by_default", "frozen")
+async def test_entities(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    platform: Platform,
+) -> None:
+    """Every TOU sync entity after automatic sync was turned on and uploaded, per platform."""
+    await setup_entry(hass, amber_entry)
+    tou_entry.add_to_hass(hass)
+    with patch("custom_components.tesla_energy_sync.PLATFORMS", [platform]):
+        await hass.config_entries.async_setup(tou_entry.entry_id)
+        await hass.async_block_till_done()
+    await tou_entry.runtime_data.tou.async_set_automatic(True)
+    await hass.async_block_till_done()
+    assert tou_entry.runtime_data.tou.data.last_attempt.result == "uploaded"
+    await snapshot_platform(hass, entity_registry, snapshot, tou_entry.entry_id)
 
 
 @pytest.mark.usefixtures("frozen")
