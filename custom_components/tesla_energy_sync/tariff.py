@@ -2,8 +2,8 @@
 
 Sensors, charging-session cost and the TOU planners read `PriceSeries` and `PriceInterval`, never
 a source's own wire format. This module is the only place that turns a source's cents into
-currency per kWh and fixes the sign of export prices (positive = paid to you). It imports no
-Home Assistant, so the HA-free planners in tou/ read the same types.
+currency per kWh and fixes the sign of export prices (positive = paid to you). It imports
+nothing of Home Assistant, so the HA-free planners in tou/ read the same types.
 """
 
 from __future__ import annotations
@@ -171,9 +171,8 @@ class PriceSeries:
         interval = self.current(now)
         if interval is None:
             return None
-        if interval.kind is PriceKind.ACTUAL:
-            return interval.end + self.holds_for
-        return interval.end
+        # Running at `now`, it ends with its interval; held after the fact, when it is too old.
+        return interval.end if now < interval.end else interval.end + self.holds_for
 
     def newest_actual(self) -> PriceInterval | None:
         """Return the newest settled interval."""
