@@ -6,6 +6,10 @@ caller gives (`hass.async_add_executor_job` in Home Assistant). Calls to one gat
 are serialised: pypowerwall's local backend shares one requests session without locks
 (docs/powerwall.md#library-behaviour). One `pypowerwall.Powerwall` is made per gateway and kept, because every
 new one logs in again and excess logins lock the gateway out for minutes (docs/powerwall.md#login-and-lockout).
+
+pypowerwall logs every failed request, and a missing API on every start, at ERROR; its
+records are passed on at DEBUG only (`_DemoteToDebug`), because the caller reports a
+failure itself, once.
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ OPERATION_PATH: Final = "/api/operation"
 # pypowerwall's own cooldown after a 429 (docs/powerwall.md#login-and-lockout); the gateway gives no Retry-After.
 DEFAULT_RATE_LIMIT_BACKOFF: Final = 300.0
 _RESERVE_TOLERANCE: Final = 0.5
+_LIBRARY_LOGGER: Final = "pypowerwall"
 
 
 class ExecutorRunner(Protocol):
@@ -84,6 +89,46 @@ class PowerwallCredentials:
     def __repr__(self) -> str:
         """Keep the password out of logs."""
         return f"PowerwallCredentials(mode={self.mode.value!r}, email={self.email!r})"
+
+
+class _DemoteToDebug(logging.Filter):
+    """Pass one pypowerwall logger's records on at DEBUG, only while that logger shows DEBUG.
+
+    The level test is the logger's own, so Home Assistant's `logger:` settings for
+    "pypowerwall" (or the integration's debug logging, the manifest lists the logger)
+    still bring the detail back; the original level stays in the message.
+    """
+
+    def __init__(self, logger: logging.Logger) -> None:
+        """Watch over one logger."""
+        super().__init__(logger.name)
+        self._logger = logger
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Demote a record above DEBUG, or drop it where DEBUG is not shown."""
+        if record.levelno <= logging.DEBUG:
+            return True
+        if not self._logger.isEnabledFor(logging.DEBUG):
+            return False
+        record.msg = f"[{record.levelname}] {record.msg}"
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return True
+
+
+def _demote_library_logs() -> None:
+    """Give every pypowerwall logger that exists now the demoting filter, once.
+
+    A filter acts only on records logged on its own logger, not on those its children
+    pass up, so each logger gets one; called again after pypowerwall may have imported
+    more of its modules (and made their loggers).
+    """
+    for name, logger in logging.Logger.manager.loggerDict.copy().items():
+        if (
+            isinstance(logger, logging.Logger)
+            and (name == _LIBRARY_LOGGER or name.startswith(f"{_LIBRARY_LOGGER}."))
+            and not any(isinstance(known, _DemoteToDebug) for known in logger.filters)
+        ):
+            logger.addFilter(_DemoteToDebug(logger))
 
 
 class _HttpLog:
@@ -259,6 +304,7 @@ class PowerwallGateway:
         if self._powerwall is None:
             import pypowerwall  # here, not at the top: heavy, and it alters urllib3 globally
 
+            _demote_library_logs()
             self.storage_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._drop_unusable_cookie()
             local = self.mode is PowerwallMode.LOCAL
@@ -281,12 +327,16 @@ class PowerwallGateway:
                 failover=False,
             )
             self.powerwalls_created += 1
+            _demote_library_logs()
         powerwall = self._powerwall
-        if powerwall.client is None and not powerwall.connect():
-            raise ClientConnectionError(
-                f"Powerwall {self.host}: TEDAPI did not connect (check the gateway "
-                "password and that this host can reach the gateway)"
-            )
+        if powerwall.client is None:
+            connected = powerwall.connect()
+            _demote_library_logs()
+            if not connected:
+                raise ClientConnectionError(
+                    f"Powerwall {self.host}: TEDAPI did not connect (check the gateway "
+                    "password and that this host can reach the gateway)"
+                )
         session = getattr(powerwall.client, "session", None)
         self._http.attach(session)
         return powerwall
