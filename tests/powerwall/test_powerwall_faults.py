@@ -119,3 +119,63 @@ async def test_library_detail_at_debug(
     assert any("Does not support vitals API" in message for message in demoted)
     assert {r.levelno for r in library_records(caplog)} == {logging.DEBUG}
     assert loud(caplog) == []
+
+
+class Outage:
+    """Take a simulated gateway away and bring it back, in one of the ways gateways fail."""
+
+    def __init__(self, sim: PowerwallSimulator, how: str) -> None:
+        """Remember the gateway and its port."""
+        self.sim = sim
+        self.how = how
+        self.port = int(sim.host.rsplit(":", 1)[1])
+
+    async def begin(self) -> None:
+        """Drop connections unanswered, or stop listening (connections refused)."""
+        if self.how == "offline":
+            self.sim.fault = "offline"
+        else:
+            await self.sim.stop()
+
+    async def end(self) -> None:
+        """Answer again, on the same address."""
+        if self.how == "offline":
+            self.sim.fault = None
+        else:
+            await self.sim.start(port=self.port)
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize("how", ["offline", "stopped"])
+async def test_outage_logs_once_each_way(
+    hass: HomeAssistant,
+    sim: PowerwallSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    how: str,
+) -> None:
+    """Entities go unavailable and come back; one failure and one recovery line, nothing else."""
+    caplog.set_level(logging.DEBUG, logger=LOGGER.name)  # to count the polls
+    entry = powerwall_entry(sim)
+    await setup_entry(hass, entry)
+    assert all(available(hass))
+    outage = Outage(sim, how)
+    await outage.begin()
+    # Two minutes down: the first failed poll, then retries every 30 s (RETRY_INTERVAL).
+    for _ in range(8):
+        await advance(hass, freezer, POLL_S)
+        assert not any(available(hass))
+    polls = integration_lines(caplog, logging.DEBUG)
+    assert sum("(success: False)" in line for line in polls) == 4
+    failures = integration_lines(caplog, logging.ERROR)
+    assert len(failures) == 1
+    assert f"Powerwall {DIN}" in failures[0]
+    await outage.end()
+    for _ in range(3):  # past the next retry, whatever the coordinator's sub-second jitter
+        await advance(hass, freezer, POLL_S)
+    assert all(available(hass))
+    assert float(state(hass, "sensor", "battery_level")) > 0
+    recoveries = [m for m in integration_lines(caplog, logging.INFO) if "recovered" in m]
+    assert len(recoveries) == 1
+    assert loud(caplog) == [f"{LOGGER.name} ERROR {failures[0]}"]
+    assert [r for r in library_records(caplog) if r.levelno > logging.DEBUG] == []
