@@ -10,6 +10,10 @@ new one logs in again and excess logins lock the gateway out for minutes (docs/p
 pypowerwall logs every failed request, and a missing API on every start, at ERROR; its
 records are passed on at DEBUG only (`_DemoteToDebug`), because the caller reports a
 failure itself, once.
+
+Every call runs under a deadline in its thread too (`call_deadline`, enforced in
+pypowerwall's requests sessions by `_powerwall_http`), so a gateway that hangs or
+trickles frees the thread within the deadline and the next poll can run.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import json
 import logging
 from pathlib import Path
 import time
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import urlsplit
 
 from ._json import finite
@@ -45,6 +49,9 @@ from .powerwall_models import (
     app_to_raw_pct,
     build_snapshot,
 )
+
+if TYPE_CHECKING:
+    from ._powerwall_http import CallDeadline
 
 __all__ = [
     "ExecutorRunner",
@@ -157,8 +164,10 @@ class PowerwallGateway:
     `host` is "ip", "name" or "ip:port". `storage_dir` must belong to this gateway
     alone: pypowerwall keeps the login cookie there (its default, `.powerwall` in the
     working directory, is shared by every instance and makes gateways log each other
-    out, docs/powerwall.md#library-behaviour). `timeout` bounds each HTTP request inside pypowerwall;
-    `poll_timeout` bounds a whole call, which can make several requests.
+    out, docs/powerwall.md#library-behaviour). `timeout` bounds each connect and socket read
+    inside pypowerwall; `call_deadline` bounds a whole call, which makes up to about 14
+    requests, in the executor thread; `poll_timeout` bounds the wait for its result, and
+    should exceed call_deadline so the thread is free again when a call times out.
     `pwcacheexpire` is pypowerwall's per-endpoint cache: keep it at or below the poll
     interval, and above the seconds one read takes so each endpoint is fetched once.
 
@@ -176,7 +185,8 @@ class PowerwallGateway:
         storage_dir: Path,
         *,
         timeout: float = 5.0,
-        poll_timeout: float = 20.0,
+        call_deadline: float = 10.0,
+        poll_timeout: float = 15.0,
         pwcacheexpire: float = 5.0,
         timezone: str = "America/Los_Angeles",
         rate_limit_backoff: float = DEFAULT_RATE_LIMIT_BACKOFF,
@@ -190,6 +200,8 @@ class PowerwallGateway:
         self._credentials = credentials
         self.storage_dir = storage_dir
         self._timeout = timeout
+        self._call_deadline = call_deadline
+        self._deadline: CallDeadline | None = None
         self._poll_timeout = poll_timeout
         self._pwcacheexpire = pwcacheexpire
         self._timezone = timezone
@@ -280,7 +292,9 @@ class PowerwallGateway:
             if self._busy is not None and not self._busy.done():
                 # A timed-out call still owns pypowerwall's session in its thread.
                 raise ClientTimeoutError(f"Powerwall {self.host}: an earlier call is still running")
-            future: asyncio.Future[T] = asyncio.ensure_future(self._run(job))
+            future: asyncio.Future[T] = asyncio.ensure_future(
+                self._run(lambda: self._within_deadline(job))
+            )
             future.add_done_callback(_consume_exception)
             self._busy = future
             try:
@@ -298,6 +312,30 @@ class PowerwallGateway:
                 raise
 
     # Everything below runs in the executor thread.
+
+    def _within_deadline[T](self, job: Callable[[], T]) -> T:
+        """Run job under a fresh call deadline; a failure after it ran out is a timeout."""
+        from ._powerwall_http import CallDeadline
+
+        deadline = self._deadline = CallDeadline(self._call_deadline)
+        try:
+            return job()
+        except AuthenticationError, RateLimitError:
+            raise  # the gateway's own answers, whenever they came
+        except ClientError:
+            if not deadline.expired:
+                raise
+        finally:
+            deadline.cancel()
+            self._deadline = None
+        # Raised here, not in the handler, to keep pypowerwall's frames off the error.
+        raise ClientTimeoutError(
+            f"Powerwall {self.host}: no complete answer within {self._call_deadline:g} s"
+        )
+
+    def _current_deadline(self) -> CallDeadline | None:
+        """Return the deadline of the call running now (for pypowerwall's sessions)."""
+        return self._deadline
 
     def _connected(self) -> Any:
         """Return the pypowerwall object, making it on first use; errors are pypowerwall's own."""
@@ -337,6 +375,9 @@ class PowerwallGateway:
                     f"Powerwall {self.host}: TEDAPI did not connect (check the gateway "
                     "password and that this host can reach the gateway)"
                 )
+        from ._powerwall_http import bound_sessions
+
+        bound_sessions(powerwall, self._current_deadline)
         session = getattr(powerwall.client, "session", None)
         self._http.attach(session)
         return powerwall
