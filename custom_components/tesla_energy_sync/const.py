@@ -29,6 +29,7 @@ class EntryKind(StrEnum):
     FLEET_TELEMETRY = "fleet_telemetry"
     POWERWALL = "powerwall"
     POWERWALL_COMBINED = "powerwall_combined"
+    TESLA_ACCOUNT = "tesla_account"
 
 
 COMED_UNIQUE_ID: Final = "comed_hourly_pricing"
@@ -94,6 +95,8 @@ PRICE_DESCRIPTORS: Final = (
 
 # TOU sync. Amber polls 3 s after each boundary; syncing 30 s after leaves room for its re-polls.
 CONF_ENERGY_SITE_ID: Final = "energy_site_id"
+# The Tesla account entry a TOU sync or Powerwall takes its cloud session from.
+CONF_ACCOUNT_ENTRY: Final = "account_entry_id"
 CONF_AUTOMATIC: Final = "automatic"
 TOU_SYNC_SECOND: Final = 30
 TOU_SITE_INFO_INTERVAL: Final = timedelta(minutes=30)
