@@ -86,8 +86,10 @@ class TeslaAuthSimulator(SimulatorServer):
         self.region = region
         self.expires_in = expires_in
         self.resource_tokens = resource_tokens if resource_tokens is not None else set()
-        # Knob: the user declines at the authorize page (redirects back with an error).
+        # Knobs: the user declines at the authorize page (redirects back with an error); the
+        # access tokens are opaque strings instead of JWTs (as a broken server's would be).
         self.deny = False
+        self.opaque_tokens = False
         self.token_requests: list[TokenRequest] = []
         self.authorize_requests: list[dict[str, str]] = []
         self._state = _State()
@@ -200,7 +202,11 @@ class TeslaAuthSimulator(SimulatorServer):
             # Unique per token, so two tokens issued in the same second differ.
             "jti": secrets.token_hex(8),
         }
-        access_token = jwt.encode(claims, _SIGNING_KEY, algorithm="HS256")
+        access_token = (
+            f"sim-at-{secrets.token_urlsafe(24)}"
+            if self.opaque_tokens
+            else jwt.encode(claims, _SIGNING_KEY, algorithm="HS256")
+        )
         refresh_token = f"sim-rt-{secrets.token_urlsafe(24)}"
         self._state.refresh_tokens[refresh_token] = grant
         self._state.access_tokens.add(access_token)

@@ -95,6 +95,11 @@ async def test_refused_refresh_starts_reauth(
     assert auth_simulator.token_requests[-1].status == 401
     assert len(_reauth_flows(hass, entry.entry_id)) == 1
     assert state_of(entry) is ConfigEntryState.LOADED
+    # Until the user signs in, Tesla is not asked again with the refused token.
+    asked = len(auth_simulator.token_requests)
+    with pytest.raises(AuthenticationError):
+        await entry.runtime_data.account.async_get_token()
+    assert len(auth_simulator.token_requests) == asked
 
     # A restart with the refused token fails set-up into the same reauth, not a retry loop.
     assert not await hass.config_entries.async_reload(entry.entry_id)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+import string
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -9,10 +12,11 @@ from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, Config
 from homeassistant.const import CONF_ACCESS_TOKEN, CONF_REGION, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.setup import async_setup_component
 import jwt
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, start_reauth_flow
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
 from custom_components.tesla_energy_sync.const import (
     CONF_ADVANCED,
@@ -28,6 +32,7 @@ from simulators.tesla_energy import SECOND_SITE_ID, SITE_ID, TeslaEnergySimulato
 from ..conftest import TESLA_TOKEN
 from .conftest import SignIn, follow_authorize, start_oauth, state_of
 
+INTEGRATION = Path(__file__).parents[2] / "custom_components" / "tesla_energy_sync"
 REDIRECT = "https://example.com/auth/external/callback"
 NA = "https://fleet-api.prd.na.vn.cloud.tesla.com"
 EU = "https://fleet-api.prd.eu.vn.cloud.tesla.com"
@@ -169,6 +174,27 @@ async def test_account_without_energy_sites(
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == reason
+
+
+@pytest.mark.parametrize(("opaque", "subject"), [(True, SUBJECT), (False, "")])
+@pytest.mark.usefixtures("current_request_with_host", "credentials")
+async def test_token_that_names_no_account(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    auth_simulator: TeslaAuthSimulator,
+    tesla_energy_simulator: TeslaEnergySimulator,
+    opaque: bool,
+    subject: str,
+) -> None:
+    """An access token that is not a JWT, or has no subject, cannot identify the account."""
+    auth_simulator.opaque_tokens = opaque
+    auth_simulator.subject = subject
+    result = await start_oauth(hass, "na", tesla_energy_simulator.base_url)
+    await follow_authorize(hass_client_no_auth, result["url"])
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "oauth_error"
+    assert hass.config_entries.async_entries(DOMAIN) == []
 
 
 async def test_reauth_signs_in_again(
@@ -337,3 +363,21 @@ async def test_proxy_token_reauth_and_reconfigure(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_ACCESS_TOKEN] == TESLA_TOKEN
+
+
+async def test_application_credentials_dialog(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator
+) -> None:
+    """The credentials dialog gets every link its description names."""
+    assert await async_setup_component(hass, DOMAIN, {})
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id({"type": "application_credentials/config"})
+    answer = await client.receive_json()
+    assert answer["success"]
+    assert DOMAIN in answer["result"]["domains"]
+    placeholders = answer["result"]["integrations"][DOMAIN]["description_placeholders"]
+    strings = json.loads((INTEGRATION / "strings.json").read_text(encoding="utf-8"))
+    description = strings["application_credentials"]["description"]
+    named = {name for _, name, _, _ in string.Formatter().parse(description) if name}
+    assert named == set(placeholders)
+    assert placeholders["developer_url"].startswith("https://developer.tesla.com")

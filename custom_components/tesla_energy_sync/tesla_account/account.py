@@ -56,11 +56,19 @@ def oauth_token_provider(session: OAuth2Session) -> TokenProvider:
     the entry's reauth flow when Tesla refuses the refresh token.
     """
 
+    refused = False
+
     async def access_token() -> str:
+        nonlocal refused
+        if refused:
+            # Spent or revoked: asking Tesla again cannot help until the user signs in, which
+            # reloads the entry with a new session.
+            raise AuthenticationError("Tesla refused the account's refresh token")
         try:
             async with asyncio.timeout(TOKEN_TIMEOUT):
                 await session.async_ensure_token_valid()
         except OAuth2TokenRequestReauthError as err:
+            refused = True
             raise AuthenticationError("Tesla refused the account's refresh token") from err
         except (OAuth2TokenRequestBaseError, TimeoutError) as err:
             raise ClientConnectionError(f"Tesla's sign-in server did not answer: {err}") from err
@@ -191,7 +199,7 @@ class AccountEnergyClient(TeslaEnergyClient):
             ) is not None:
                 entry.async_start_reauth(self._hass)
             raise AccountAuthError(
-                f"the Tesla account {self._account_title} needs signing in again"
+                f"the Tesla account needs signing in again ({self._account_title})"
             ) from err
 
 
