@@ -35,6 +35,8 @@ from ..helpers import advance
 from .conftest import SignIn, follow_authorize, state_of
 
 UPLOAD = f"/api/1/energy_sites/{SITE_ID}/time_of_use_settings"
+# pypowerwall reaches the simulated gateway over HTTPS with a self-signed certificate.
+pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 
 
 def _tou_entry(amber: MockConfigEntry, account: ConfigEntry[Any]) -> MockConfigEntry:

@@ -27,7 +27,7 @@ from homeassistant.helpers.selector import SelectOptionDict
 from ..clients.errors import AuthenticationError, ClientConnectionError, ClientError
 from ..clients.tesla_energy import TeslaEnergyClient
 from ..clients.tesla_energy_models import EnergySite
-from ..const import CONF_ACCOUNT_ENTRY, CONF_KIND, DOMAIN, LOGGER, EntryKind
+from ..const import CONF_ACCOUNT_ENTRY, CONF_BASE_URL, CONF_KIND, DOMAIN, LOGGER, EntryKind
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -170,13 +170,15 @@ async def account_energy_sites(hass: HomeAssistant, entry_id: str) -> tuple[list
 class AccountEnergyClient(TeslaEnergyClient):
     """A dependant's Fleet API client: the account's current token; its refusal is the account's."""
 
-    def __init__(self, hass: HomeAssistant, account: TeslaAccount) -> None:
+    def __init__(self, hass: HomeAssistant, account_entry: ConfigEntry[Any]) -> None:
         """Look the account up afresh for every request, so a reloaded account is picked up."""
         self._hass = hass
-        self._account_entry_id = account.entry_id
-        self._account_title = account.title
+        self._account_entry_id = account_entry.entry_id
+        self._account_title = account_entry.title
         super().__init__(
-            async_get_clientsession(hass), self._account_token, base_url=account.base_url
+            async_get_clientsession(hass),
+            self._account_token,
+            base_url=account_entry.data[CONF_BASE_URL],
         )
 
     async def _account_token(self) -> str:
@@ -208,11 +210,10 @@ def account_client(hass: HomeAssistant, account_entry_id: str) -> AccountEnergyC
     entry = hass.config_entries.async_get_entry(account_entry_id)
     if entry is None:
         raise ConfigEntryError(translation_domain=DOMAIN, translation_key="account_removed")
-    account = loaded_account(hass, account_entry_id)
-    if account is None:
+    if loaded_account(hass, account_entry_id) is None:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="account_not_loaded",
             translation_placeholders={"title": entry.title},
         )
-    return AccountEnergyClient(hass, account)
+    return AccountEnergyClient(hass, entry)
