@@ -43,6 +43,7 @@ async def _pick(hass: HomeAssistant, kind: EntryKind) -> Any:
         "amber",
         "comed",
         "wall_connector",
+        "tesla_account",
         "tou_sync",
         "fleet_telemetry",
         "powerwall",

@@ -7,10 +7,13 @@ from typing import Any
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
 from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.data_entry_flow import section
+from homeassistant.helpers.selector import SelectSelector, SelectSelectorConfig
 import probatio
 
 from ..clients.tesla_energy import DEFAULT_TESLA_BASE_URL
+from ..clients.tesla_energy_models import EnergySite
 from ..const import (
+    CONF_ACCOUNT_ENTRY,
     CONF_BASE_URL,
     CONF_CLOUD,
     CONF_CONTROL,
@@ -21,6 +24,7 @@ from ..const import (
     MIN_POWERWALL_POLL_S,
 )
 from ..flow_helpers import PASSWORD, URL, fetch_energy_sites, interval_selector
+from ..tesla_account.account import account_energy_sites, account_options
 
 
 class PowerwallOptionsFlow(OptionsFlowWithReload):
@@ -42,7 +46,14 @@ class PowerwallOptionsFlow(OptionsFlowWithReload):
                 CONF_POLL_INTERVAL: user_input[CONF_POLL_INTERVAL],
                 CONF_CONTROL: user_input[CONF_CONTROL],
             }
-            if token := cloud.get(CONF_ACCESS_TOKEN):
+            if account := cloud.get(CONF_ACCOUNT_ENTRY):
+                sites, error = await account_energy_sites(self.hass, account)
+                site_id = self._site_of_gateway(sites)
+                if error or site_id is None:
+                    errors["base"] = error or "gateway_not_on_account"
+                else:
+                    data |= {CONF_ACCOUNT_ENTRY: account, CONF_ENERGY_SITE_ID: site_id}
+            elif token := cloud.get(CONF_ACCESS_TOKEN):
                 base_url = cloud.get(CONF_BASE_URL) or DEFAULT_TESLA_BASE_URL
                 site_id, error = await self._gateway_site(token, base_url)
                 if error:
@@ -64,6 +75,7 @@ class PowerwallOptionsFlow(OptionsFlowWithReload):
             probatio.Required(CONF_CLOUD): section(
                 probatio.Schema(
                     {
+                        **self._account_field(),
                         probatio.Optional(
                             CONF_ACCESS_TOKEN,
                             description={"suggested_value": options.get(CONF_ACCESS_TOKEN)},
@@ -74,7 +86,7 @@ class PowerwallOptionsFlow(OptionsFlowWithReload):
                         ): URL,
                     }
                 ),
-                {"collapsed": not options.get(CONF_ACCESS_TOKEN)},
+                {"collapsed": not (options.get(CONF_ACCESS_TOKEN) or account_options(self.hass))},
             ),
         }
         return self.async_show_form(
@@ -89,3 +101,27 @@ class PowerwallOptionsFlow(OptionsFlowWithReload):
             if site.gateway_id is not None and site.gateway_id.casefold() == din:
                 return site.energy_site_id, ""
         return None, error or "gateway_not_on_account"
+
+    def _account_field(self) -> dict[Any, Any]:
+        """Offer the Tesla accounts, when there are any, as the cloud session to use."""
+        accounts = account_options(self.hass)
+        if not accounts:
+            return {}
+        current = self.config_entry.options.get(CONF_ACCOUNT_ENTRY)
+        return {
+            probatio.Optional(
+                CONF_ACCOUNT_ENTRY, description={"suggested_value": current}
+            ): SelectSelector(SelectSelectorConfig(options=accounts))
+        }
+
+    def _site_of_gateway(self, sites: list[EnergySite]) -> int | None:
+        """Return the energy site that holds this gateway (known by its DIN)."""
+        din = str(self.config_entry.unique_id).casefold()
+        return next(
+            (
+                site.energy_site_id
+                for site in sites
+                if site.gateway_id is not None and site.gateway_id.casefold() == din
+            ),
+            None,
+        )
