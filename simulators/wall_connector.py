@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["BOOT_SECONDS", "WallConnectorSimulator"]
 
 OWN_FAULTS: Final = frozenset({"nan", "truncated", "offline", "error"})
-# Listed by real units while plugged in but not charging (docs/wall-connector.md#vitals).
+# Listed by real units while plugged in but not charging (docs/wall-connector.md#alerts).
 PLUGGED_ALERT: Final = 49
 ERROR_STATE: Final = 7
 ENDPOINTS: Final = ("vitals", "lifetime", "version", "wifi_status")

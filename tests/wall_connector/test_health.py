@@ -56,7 +56,7 @@ async def test_alerts_raise_problem_and_fire_once(
     assert _state(hass, "binary_sensor", "problem") == STATE_ON
     assert _state(hass, "sensor", "alerts") == "1"
     assert _attribute(hass, "sensor", "alerts", "alerts") == [23]
-    # Unplugged on 2025 firmware: "no vehicle" and "not connected" (docs/wall-connector.md#vitals).
+    # Unplugged, 2025 firmware lists reasons 4 and 8 (docs/wall-connector.md#alerts).
     assert _state(hass, "sensor", "not_ready_reasons") == "2"
     assert _attribute(hass, "sensor", "not_ready_reasons", "reasons") == [4, 8]
     assert events == []

@@ -31,7 +31,7 @@ from simulators import prices
 from simulators.wall_connector import WallConnectorSimulator
 from simulators.wall_connector_session import Stage, Step
 
-from ..conftest import setup_entry
+from ..conftest import WALL_CONNECTOR_SERIAL, setup_entry
 from ..helpers import advance, entity_id
 
 SERIAL = "PGT2259876543"
@@ -397,3 +397,39 @@ async def test_service_errors_and_no_tariff(
         assert await hass.config_entries.async_unload(second.entry_id)
     finally:
         await other.stop()
+
+
+async def test_upgrade_keeps_the_last_session(
+    hass: HomeAssistant,
+    wall_connector_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A store from before the history and totals: its last session opens the history."""
+    started = "2026-11-20T08:00:00+00:00"
+    last = {
+        "started_at": started,
+        "ended_at": "2026-11-20T10:00:00+00:00",
+        "energy_kwh": 12.5,
+        "duration_s": 7200.0,
+        "charging_s": 5400.0,
+        "cost": 3.75,
+        "currency": "AUD",
+        "average_price": 0.3,
+        "unpriced_energy_kwh": 0.0,
+    }
+    hass_storage[f"{DOMAIN}.sessions.{WALL_CONNECTOR_SERIAL}"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.sessions.{WALL_CONNECTOR_SERIAL}",
+        "data": {"active": None, "last": last, "connected": False},
+    }
+    await setup_entry(hass, wall_connector_entry)
+    rows = (await _call(hass, "get_charging_sessions", {}))["sessions"]
+    assert len(rows) == 1
+    assert datetime.fromisoformat(rows[0]["started_at"]) == datetime.fromisoformat(started)
+    assert rows[0]["cost"] == 3.75
+    assert rows[0]["peak_power_kw"] is None  # not tracked then
+    # Lifetime totals start from zero rather than guessing the past.
+    state = hass.states.get(entity_id(hass, "sensor", f"{WALL_CONNECTOR_SERIAL}_energy_charged"))
+    assert state is not None
+    assert float(state.state) == 0

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from ..clients.wall_connector import WallConnectorClient
 
 
-# Listed by every plugged-in unit that is not charging (docs/wall-connector.md#vitals): a
+# Listed by every plugged-in unit that is not charging (docs/wall-connector.md#alerts): a
 # state, not a fault, so it neither raises the problem sensor nor fires the alert event.
 ROUTINE_ALERTS: Final = frozenset({"49"})
 

@@ -109,7 +109,7 @@ def _priced(coordinator: WallConnectorVitalsCoordinator) -> bool:
 
 
 def _reports_not_ready_reasons(coordinator: WallConnectorVitalsCoordinator) -> bool:
-    """Firmware from before 2025 does not send the not-ready reasons (docs/wall-connector.md#vitals)."""
+    """Firmware before 2025 sends no not-ready reasons (docs/wall-connector.md#alerts)."""
     return coordinator.data.vitals.evse_not_ready_reasons is not None
 
 

@@ -12,8 +12,8 @@ from homeassistant.util import dt as dt_util
 
 from .session import ActiveSession, FinishedSession
 
-# About fifteen years of daily charging; a bound keeps the stored file (~1.5 MB) and the scan
-# behind every query small.
+# About fourteen years of daily charging; the bound keeps the stored file (1.5 MB of JSON) and
+# the scan behind every query small.
 MAX_SESSIONS: Final = 5000
 
 # Column order of the CSV export, and the keys of every row the service returns.
