@@ -225,9 +225,15 @@ async def run(strategy: Strategy, start: datetime, end: datetime) -> Result:
     """Run one strategy in a fresh Home Assistant against a fresh simulator."""
     began = time.perf_counter()
     runner.configure_event_loop(asyncio.get_running_loop())
-    # As the test plugin does: no zeroconf behind aiohttp's resolver (only 127.0.0.1 is used).
-    with patch(
-        "homeassistant.helpers.aiohttp_client._async_make_resolver", return_value=_Resolver()
+    # As the test plugin does: no zeroconf behind aiohttp's resolver (only 127.0.0.1 is used),
+    # and no HTTP server (the integration depends on file_upload, hence http, which would
+    # otherwise listen on every interface at port 8123).
+    with (
+        patch(
+            "homeassistant.helpers.aiohttp_client._async_make_resolver", return_value=_Resolver()
+        ),
+        patch("homeassistant.components.http.HomeAssistantHTTP.async_bind"),
+        patch("homeassistant.components.http.HomeAssistantHTTP.start"),
     ):
         async with async_test_home_assistant() as hass:
             hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)  # load custom_components/

@@ -75,24 +75,28 @@ class Expected:
 
 
 def _price(moment: datetime) -> float:
-    """Return AUD/kWh the linked Amber entry had at a vitals poll.
-
-    Vitals polls fall on whole minutes and Amber polls 3 s after each 5-minute boundary, so a
-    poll on a boundary still has the interval before.
-    """
-    return prices.general_price(prices.floor_time(moment - timedelta(seconds=1), 5)) / 100
+    """Return AUD/kWh of the Amber interval running at `moment`."""
+    return prices.general_price(prices.floor_time(moment, 5)) / 100
 
 
 def _expected(sim: WallConnectorSimulator, expected: Expected) -> None:
-    """Price each poll's energy step at the price in force, from the closed-form script."""
-    previous = 0.0
+    """Price each poll's energy step at the interval in force half way through it.
+
+    Polls fall on whole minutes, so a step's midpoint is at least 30 s before its poll, by
+    when Amber (polling 3 s after each boundary) has the interval running at the midpoint.
+    """
+    first = expected.samples[0]
+    # The first poll starts the session; the car waits a minute before drawing anything.
+    assert sim.session_energy_wh(sim.moment((first - ORIGIN).total_seconds())) == 0
+    previous_wh, previous_poll = 0.0, first
     for moment in expected.samples:
         elapsed = (moment - ORIGIN).total_seconds()
         energy = sim.session_energy_wh(sim.moment(elapsed))
-        expected.cost += (energy - previous) / 1000 * _price(moment)
+        midpoint = previous_poll + (moment - previous_poll) / 2
+        expected.cost += (energy - previous_wh) / 1000 * _price(midpoint)
         expected.peak_w = max(expected.peak_w, sim.power_w(sim.moment(elapsed)))
-        previous = energy
-    expected.energy_wh = previous
+        previous_wh, previous_poll = energy, moment
+    expected.energy_wh = previous_wh
 
 
 async def _call(hass: HomeAssistant, service: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Self
 
-from ..tariff import Price
+from ..tariff import PriceInterval
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,16 +110,17 @@ class ChargingTotals:
     # By currency: a tariff in another currency starts its own total rather than mixing.
     costs: dict[str, float] = field(default_factory=dict)
 
-    def add(self, energy_wh: float, price: Price | None) -> ChargingTotals:
-        """Return the totals with one energy step, priced or not, added."""
-        if price is None:
+    def add(self, energy_wh: float, price: PriceInterval | None) -> ChargingTotals:
+        """Return the totals with one energy step added, at `price`'s import price if it has one."""
+        if price is None or price.import_price is None:
             return replace(
                 self,
                 energy_wh=self.energy_wh + energy_wh,
                 unpriced_energy_wh=self.unpriced_energy_wh + energy_wh,
             )
         costs = dict(self.costs)
-        costs[price.currency] = costs.get(price.currency, 0.0) + energy_wh / 1000 * price.value
+        step_cost = energy_wh / 1000 * price.import_price
+        costs[price.currency] = costs.get(price.currency, 0.0) + step_cost
         return replace(self, energy_wh=self.energy_wh + energy_wh, costs=costs)
 
     def cost(self, currency: str | None) -> float | None:
@@ -154,8 +155,12 @@ class SessionTracker:
         self.totals = ChargingTotals()
         self._connected: bool | None = None
 
-    def update(self, sample: SessionSample, price: Price | None) -> FinishedSession | None:
-        """Account for one sample; return the session that just ended, if one did."""
+    def update(self, sample: SessionSample, price: PriceInterval | None) -> FinishedSession | None:
+        """Account for one sample; return the session that just ended, if one did.
+
+        `price` is the linked tariff's interval in force while the step since the last sample
+        was drawn (None: no price known).
+        """
         if sample.booting:
             # A booting unit reports no vehicle (evse_state 0); that is not an unplug.
             return None
@@ -192,7 +197,7 @@ class SessionTracker:
         )
 
     def _advance(
-        self, session: ActiveSession, sample: SessionSample, price: Price | None
+        self, session: ActiveSession, sample: SessionSample, price: PriceInterval | None
     ) -> ActiveSession:
         delta_wh = self._energy_step(session, sample)
         elapsed = max(0.0, (sample.time - session.last_seen).total_seconds())
@@ -202,8 +207,9 @@ class SessionTracker:
         if delta_wh > 0:
             # The lifetime totals take the same steps as the sessions, so they always agree.
             self.totals = self.totals.add(delta_wh, applied)
-            if applied is not None:
-                cost += delta_wh / 1000 * applied.value
+            # An interval whose answer lacked the import price prices nothing.
+            if applied is not None and applied.import_price is not None:
+                cost += delta_wh / 1000 * applied.import_price
                 priced += delta_wh
                 currency = applied.currency
         peak = session.peak_power_w
