@@ -69,6 +69,11 @@ WALL_CONNECTOR_LIFETIME_INTERVAL: Final = timedelta(seconds=60)
 WALL_CONNECTOR_INFO_INTERVAL: Final = timedelta(minutes=5)
 WALL_CONNECTOR_TIMEOUT: Final = 10.0
 EVENT_SESSION_ENDED: Final = f"{DOMAIN}_charging_session_ended"
+EVENT_CHARGER_ALERT: Final = f"{DOMAIN}_charger_alert"
+SERVICE_GET_CHARGING_SESSIONS: Final = "get_charging_sessions"
+SERVICE_GET_CHARGING_SUMMARY: Final = "get_charging_summary"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
 SESSION_STORE_VERSION: Final = 1
 EVSE_STATES: Final = (
     "booting",
