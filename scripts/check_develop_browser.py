@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 import sys
+import time
 
 from playwright.async_api import Locator, Page, async_playwright
 
@@ -22,9 +23,12 @@ TIMEOUT_MS = 60_000
 VIEWPORT = {"width": 1280, "height": 900}
 
 
+STARTED = time.monotonic()
+
+
 def say(message: str) -> None:
-    """Print one progress line."""
-    sys.stdout.write(f"browser: {message}\n")
+    """Print one progress line, with the seconds since the browser script started."""
+    sys.stdout.write(f"browser [{time.monotonic() - STARTED:5.1f}s]: {message}\n")
     sys.stdout.flush()
 
 

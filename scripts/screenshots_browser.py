@@ -13,6 +13,7 @@ import argparse
 import asyncio
 from pathlib import Path
 import re
+import shutil
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +29,9 @@ MAY_BE_UNKNOWN = {
     ),
     "sensor.wall_connector_pgt2251234567_last_session_energy": "as the last session cost",
 }
+# Turned on through the API as a user would: that syncs at once, so TOU sync's sensors get
+# values instead of waiting up to 5 minutes for the next price interval.
+TOU_SWITCH = "switch.tou_sync_sim_home_automatic_tou_sync"
 # How long entities may take to appear (vehicles with their first Kafka records, TOU sync with
 # its first upload) and to get a state.
 STATES_TIMEOUT_S = 120
@@ -89,17 +93,26 @@ def state_problems(states: dict[str, str], wanted: set[str]) -> list[str]:
     return problems
 
 
-async def _api_states(page: Page, base_url: str) -> dict[str, str]:
-    """Return entity id -> state from GET /api/states, with the logged-in user's token."""
+async def _api(page: Page, base_url: str, path: str, data: dict[str, Any] | None = None) -> Any:
+    """GET (or POST `data` to) the REST API with the logged-in user's token; return the JSON."""
     token = await page.evaluate(
         "() => document.querySelector('home-assistant').hass.auth.data.access_token"
     )
-    response = await page.request.get(
-        f"{base_url}/api/states", headers={"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{base_url}/api/{path}"
+    response = await (
+        page.request.get(url, headers=headers)
+        if data is None
+        else page.request.post(url, headers=headers, data=data)
     )
     if not response.ok:
-        raise RuntimeError(f"GET /api/states answered {response.status}")
-    return {item["entity_id"]: item["state"] for item in await response.json()}
+        raise RuntimeError(f"/api/{path} answered {response.status}")
+    return await response.json()
+
+
+async def _api_states(page: Page, base_url: str) -> dict[str, str]:
+    """Return entity id -> state from GET /api/states."""
+    return {item["entity_id"]: item["state"] for item in await _api(page, base_url, "states")}
 
 
 async def _wait_for_states(page: Page, base_url: str, wanted: set[str]) -> None:
@@ -120,9 +133,11 @@ async def _card_errors(page: Page) -> list[str]:
     """Return what the dashboard shows as broken: error elements and error texts."""
     errors = []
     for element in ERROR_ELEMENTS:
-        if count := await page.locator(element).count():
-            texts = await page.locator(element).all_inner_texts()
-            errors.append(f"{count} {element}: {' | '.join(t.strip() for t in texts)}")
+        texts = await page.locator(element).evaluate_all(
+            "(found) => found.map((el) => (el.shadowRoot || el).textContent.trim())"
+        )
+        if texts:
+            errors.append(f"{len(texts)} {element}: {' | '.join(texts)}")
     counts = [(text, await page.get_by_text(text).count()) for text in ERROR_TEXTS]
     return errors + [f"{count} x {text!r}" for text, count in counts if count]
 
@@ -155,8 +170,8 @@ async def _open_dashboard(page: Page, visited: list[str], base_url: str) -> None
     await page.wait_for_timeout(2000)
 
 
-async def shoot(base_url: str, cdp_url: str, out: Path, failed: Path) -> int:
-    """Return 0 once both screenshots are saved and nothing on the dashboard is broken."""
+async def shoot(base_url: str, cdp_url: str, work: Path) -> int:
+    """Return 0 once both screenshots are in `work` and nothing on the dashboard is broken."""
     local = urlsplit(base_url).hostname
     outside: list[str] = []
     blocked: list[str] = []
@@ -180,8 +195,7 @@ async def shoot(base_url: str, cdp_url: str, out: Path, failed: Path) -> int:
         )
         try:
             await open_integration_page(page, visited, base_url)
-            await page.screenshot(path=out / "integration.png")
-            say(f"screenshot {out / 'integration.png'}")
+            await page.screenshot(path=work / "integration.png")
             config = await page.evaluate(
                 "(url_path) => document.querySelector('home-assistant').hass.connection"
                 ".sendMessagePromise({type: 'lovelace/config', url_path})",
@@ -189,17 +203,18 @@ async def shoot(base_url: str, cdp_url: str, out: Path, failed: Path) -> int:
             )
             wanted = referenced_entities(config)
             say(f"the dashboard references {len(wanted)} entities")
+            await _api(page, base_url, "services/switch/turn_on", {"entity_id": TOU_SWITCH})
+            say(f"turned {TOU_SWITCH} on")
             await _wait_for_states(page, base_url, wanted)
             await _open_dashboard(page, visited, base_url)
             errors = await _card_errors(page)
-            await page.screenshot(path=out / "dashboard.png", full_page=True)
-            say(f"screenshot {out / 'dashboard.png'}")
+            await page.screenshot(path=work / "dashboard.png", full_page=True)
             # Entities may have gone away while the page drew.
             errors += state_problems(await _api_states(page, base_url), wanted)
         except Exception as err:  # noqa: BLE001 - any failure is reported with a screenshot
             say(f"FAILED: {err}")
-            await page.screenshot(path=failed, full_page=True)
-            say(f"screenshot of the failure: {failed}")
+            await page.screenshot(path=work / "failed.png", full_page=True)
+            say(f"screenshot of the failure: {work / 'failed.png'}")
             return 1
     say(f"map tile requests kept from Home Assistant: {len(blocked)}")
     if outside:
@@ -207,6 +222,7 @@ async def shoot(base_url: str, cdp_url: str, out: Path, failed: Path) -> int:
     if errors:
         for error in errors:
             say(f"FAILED: {error}")
+        say(f"screenshot of the failure: {work / 'dashboard.png'}")
         return 1
     say("no card shows an error; no entity is missing, unavailable or unknown uninvited")
     return 0
@@ -217,11 +233,18 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default="http://127.0.0.1:8123")
     parser.add_argument("--cdp", required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--failed", type=Path, required=True, help="screenshot on failure")
+    parser.add_argument("--out", type=Path, required=True, help="where the screenshots go")
+    parser.add_argument("--work", type=Path, required=True, help="where they are taken")
     args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    if status := asyncio.run(shoot(args.url.rstrip("/"), args.cdp, args.work)):
+        return status
+    # Only a dashboard that passed every check replaces the published screenshots.
     args.out.mkdir(parents=True, exist_ok=True)
-    return asyncio.run(shoot(args.url.rstrip("/"), args.cdp, args.out, args.failed))
+    for name in ("integration.png", "dashboard.png"):
+        shutil.copyfile(args.work / name, args.out / name)
+        say(f"screenshot {args.out / name}")
+    return 0
 
 
 if __name__ == "__main__":
