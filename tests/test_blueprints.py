@@ -257,6 +257,19 @@ async def test_price_spike(hass: HomeAssistant, installed: Path) -> None:
     ]
 
 
+def _charger(hass: HomeAssistant) -> dr.DeviceEntry:
+    """Register the Wall Connector's device as the integration does (serial number included)."""
+    entry = MockConfigEntry(domain=DOMAIN)
+    entry.add_to_hass(hass)
+    return dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, "PGT2251234567")},
+        name="Wall Connector PGT2251234567",
+        model="Wall Connector Gen 3",
+        serial_number="PGT2251234567",
+    )
+
+
 def _session(**changes: Any) -> dict[str, Any]:
     """Return event data as the Wall Connector coordinator fires it."""
     session = FinishedSession(
@@ -276,15 +289,7 @@ def _session(**changes: Any) -> dict[str, Any]:
 async def test_charging_session_ended(hass: HomeAssistant, installed: Path) -> None:
     """Each session of the chosen charger is told with its cost; small ones and others not."""
     notify = async_mock_service(hass, "notify", "send_message")
-    entry = MockConfigEntry(domain=DOMAIN)
-    entry.add_to_hass(hass)
-    charger = dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id,
-        identifiers={(DOMAIN, "PGT2251234567")},
-        name="Wall Connector PGT2251234567",
-        model="Wall Connector Gen 3",
-        serial_number="PGT2251234567",
-    )
+    charger = _charger(hass)
     name = "charging_session_ended.yaml"
     await _automation(hass, name, {**EXAMPLE_INPUTS[name], "charger": charger.id})
 
@@ -360,19 +365,12 @@ async def test_charger_fault(
 ) -> None:
     """An error lasting 30 s is told by the charger's name, its clearing too; a blip is not."""
     notify = async_mock_service(hass, "notify", "send_message")
-    entry = MockConfigEntry(domain=DOMAIN)
-    entry.add_to_hass(hass)
-    charger = dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id,
-        identifiers={(DOMAIN, "PGT2251234567")},
-        name="Wall Connector PGT2251234567",
-    )
+    charger = _charger(hass)
     er.async_get(hass).async_get_or_create(
         "sensor",
         DOMAIN,
         "PGT2251234567_status",
         suggested_object_id=STATUS.removeprefix("sensor."),
-        config_entry=entry,
         device_id=charger.id,
     )
     dr.async_get(hass).async_update_device(charger.id, name_by_user="Garage charger")
