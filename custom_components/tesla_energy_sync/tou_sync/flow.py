@@ -10,6 +10,7 @@ from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.helpers.selector import SelectOptionDict, SelectSelector, SelectSelectorConfig
 import probatio
 
+from .. import validation
 from ..clients.tesla_energy import DEFAULT_TESLA_BASE_URL
 from ..clients.tesla_energy_models import EnergySite
 from ..const import (
@@ -25,9 +26,9 @@ from ..flow_helpers import (
     PASSWORD,
     TokenUpdateSteps,
     advanced,
-    entered_base_url,
     fetch_energy_sites,
     picker,
+    validated,
 )
 
 
@@ -53,18 +54,20 @@ class TouSyncSteps(TokenUpdateSteps):
             return self.async_abort(reason="no_tariff_entry")
         errors: dict[str, str] = {}
         if user_input is not None:
-            base_url = entered_base_url(user_input, DEFAULT_TESLA_BASE_URL)
-            self._energy_sites, error = await fetch_energy_sites(
-                self.hass, user_input[CONF_ACCESS_TOKEN], base_url
+            values, errors = validated(
+                user_input, {CONF_ACCESS_TOKEN: validation.token}, base_url=DEFAULT_TESLA_BASE_URL
             )
-            if error:
-                errors["base"] = error
-            else:
+            if not errors:
+                self._energy_sites, error = await fetch_energy_sites(
+                    self.hass, values[CONF_ACCESS_TOKEN], values[CONF_BASE_URL]
+                )
+                if error:
+                    errors["base"] = error
+            if not errors:
                 self._tou = {
                     CONF_KIND: EntryKind.TOU_SYNC,
                     CONF_TARIFF_ENTRY: user_input[CONF_TARIFF_ENTRY],
-                    CONF_ACCESS_TOKEN: user_input[CONF_ACCESS_TOKEN],
-                    CONF_BASE_URL: base_url,
+                    **values,
                 }
                 if len(self._energy_sites) == 1:
                     return await self._create_tou_entry(self._energy_sites[0])
