@@ -71,6 +71,7 @@ class HostileServer:
         """Prepare the server; `tls` makes it HTTPS (a gateway), `drip_interval` paces DRIP."""
         self.misbehaviour = misbehaviour
         self.drip_interval = drip_interval
+        self.connections = 0
         self.requests: list[bytes] = []
         """The head (and body) of every request read, for tests that look at what was sent."""
         self._tls = tls
@@ -108,6 +109,7 @@ class HostileServer:
         await asyncio.gather(*handlers, return_exceptions=True)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         task = asyncio.current_task()
         if task is not None:  # always, in a connection handler
             self._handlers.add(task)

@@ -10,7 +10,6 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 import logging
-import time
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -29,10 +28,9 @@ CALL_BUDGET = 15.0
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One answer of the flow API: the result's JSON and how long it took."""
+    """One answer of the flow API: the result's JSON."""
 
     body: dict[str, Any]
-    seconds: float
 
     @property
     def flow_id(self) -> str:
@@ -52,25 +50,21 @@ class FlowApi:
         """Use an authenticated admin client of the test's Home Assistant."""
         self.hass = hass
         self.client = client
-        self.slowest = 0.0
 
     @classmethod
     async def start(cls, hass: HomeAssistant, hass_client: ClientSessionGenerator) -> FlowApi:
-        """Set up the config panel and our dependencies (before the HTTP server starts)."""
-        for component in ("config", "file_upload"):
+        """Set up the config panel and our integration (its views precede the HTTP server)."""
+        for component in ("config", "file_upload", DOMAIN):
             assert await async_setup_component(hass, component, {})
         return cls(hass, await hass_client())
 
-    async def _post(self, path: str, payload: Mapping[str, Any]) -> Step:
-        started = time.monotonic()
+    async def _post(self, path: str, payload: Mapping[str, Any], status: int = 200) -> Step:
         async with asyncio.timeout(CALL_BUDGET):
             response = await self.client.post(path, json=dict(payload))
             text = await response.text()
-        seconds = time.monotonic() - started
-        self.slowest = max(self.slowest, seconds)
-        assert response.status == 200, f"POST {path}: HTTP {response.status}: {text[:500]}"
-        body: dict[str, Any] = await response.json()
-        return Step(body, seconds)
+        assert response.status == status, f"POST {path}: HTTP {response.status}: {text[:500]}"
+        body: dict[str, Any] = await response.json() if status == 200 else {"text": text}
+        return Step(body)
 
     async def user(self, kind: str) -> Step:
         """Open the add-source menu and pick `kind`; return its first form."""
@@ -100,7 +94,7 @@ class FlowApi:
         async with asyncio.timeout(CALL_BUDGET):
             response = await self.client.get(f"{FLOWS}/{flow['flow_id']}")
         assert response.status == 200
-        return Step(await response.json(), 0.0)
+        return Step(await response.json())
 
     async def options(self, entry_id: str) -> Step:
         """Open an entry's options; return the form."""
@@ -108,10 +102,10 @@ class FlowApi:
         assert step.body["type"] == "form", step.body
         return step
 
-    async def submit(self, step: Step, data: Mapping[str, Any]) -> Step:
-        """Submit a form of the same flow (config or options)."""
+    async def submit(self, step: Step, data: Mapping[str, Any], status: int = 200) -> Step:
+        """Submit a form of the same flow (config or options); expect HTTP `status`."""
         path = OPTIONS if step.body["handler"] != DOMAIN else FLOWS
-        return await self._post(f"{path}/{step.flow_id}", data)
+        return await self._post(f"{path}/{step.flow_id}", data, status)
 
 
 def loud_records(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -91,7 +91,9 @@ def host(value: object, *, require_port: bool = False, error: str = "invalid_hos
         raise InputError(error)
     name, port = text, None
     if text.startswith("["):
-        name, _, rest = text[1:].partition("]")
+        name, bracket, rest = text[1:].partition("]")
+        if not bracket:
+            raise InputError(error)
         if rest:
             if not rest.startswith(":"):
                 raise InputError(error)
@@ -161,8 +163,14 @@ def email(value: object) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         return ""
     text = _text(value, "invalid_email", MAX_EMAIL)
-    local, at, domain = text.rpartition("@")
-    if not at or not local or not domain or not _printable(text) or any(c.isspace() for c in text):
+    local, _, domain = text.partition("@")
+    if (
+        text.count("@") != 1
+        or not local
+        or not domain
+        or not _printable(text)
+        or any(char.isspace() for char in text)
+    ):
         raise InputError("invalid_email")
     return text
 

@@ -94,7 +94,7 @@ class PowerwallOptionsFlow(OptionsFlowWithReload):
             return {}, {}
         try:
             token = validation.token(typed) if typed else str(stored)
-            base_url = validation.base_url(cloud.get(CONF_BASE_URL) or DEFAULT_TESLA_BASE_URL)
+            base_url = validation.base_url(cloud.get(CONF_BASE_URL, DEFAULT_TESLA_BASE_URL))
         except validation.InputError as err:
             # The section's fields: "base" is shown whether the section is open or not.
             return {}, {"base": err.error}
