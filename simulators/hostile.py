@@ -146,7 +146,9 @@ class HostileServer:
                 writer.write(head + bomb)
             case Misbehaviour.ECHO:
                 # A proxy's error page that repeats the request, Authorization header and all.
-                page = b"<html><body><h1>400 Bad Request</h1><pre>" + request + b"</pre></body></html>"
+                page = (
+                    b"<html><body><h1>400 Bad Request</h1><pre>" + request + b"</pre></body></html>"
+                )
                 writer.write(_head("400 Bad Request", "text/html", len(page)) + page)
             case Misbehaviour.HANG:
                 await asyncio.Event().wait()  # until stop() cancels it

@@ -98,9 +98,7 @@ def test_kafka_clients_take_a_bare_host_where_the_form_did() -> None:
 
 
 def test_stored_vins_are_checked_as_a_list() -> None:
-    assert validation.vin_list(["5YJ3E1EA7KF000001", "5YJ3E1EA7KF000001"]) == [
-        "5YJ3E1EA7KF000001"
-    ]
+    assert validation.vin_list(["5YJ3E1EA7KF000001", "5YJ3E1EA7KF000001"]) == ["5YJ3E1EA7KF000001"]
     with pytest.raises(InputError):
         validation.vin_list([f"5YJ3E1EA7KF{index:06d}" for index in range(101)])
     with pytest.raises(InputError):

@@ -81,9 +81,7 @@ async def test_odd_settings_fail_setup_and_the_entry_is_deleted(
         assert entry.reason is not None
         assert f"'{field}'" in entry.reason
         assert broker.connections == 0
-        assert await hass.config_entries.async_remove(entry.entry_id) == {
-            "require_restart": False
-        }
+        assert await hass.config_entries.async_remove(entry.entry_id) == {"require_restart": False}
     finally:
         await broker.stop()
     assert hass.config_entries.async_get_entry(entry.entry_id) is None

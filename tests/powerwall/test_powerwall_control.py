@@ -145,6 +145,9 @@ async def test_options_find_the_gateway_site(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert entry.options == {CONF_POLL_INTERVAL: 15, **cloud_options(cloud)}
+    # A new URL with the token left empty: the stored token is checked against it.
+    result = await submit("", "http://127.0.0.1:9")
+    assert result["errors"] == {"base": "cannot_connect"}
 
     # "Forget" takes the cloud away again (and its entities with it).
     form = await hass.config_entries.options.async_init(entry.entry_id)
