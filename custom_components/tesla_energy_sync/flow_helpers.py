@@ -136,11 +136,9 @@ async def check_service[T](
     service: str,
     *,
     secrets: Iterable[str] = (),
-    classify: Callable[[BaseException], str | None] | None = None,
 ) -> tuple[T | None, str]:
     """Await one call to a service; return its result, or None and the form error.
 
-    `classify` may name the error of a library exception first (Kafka's refused logins).
     Expected failures are logged at debug level, anything else as one warning; never with
     a traceback, never with a secret.
     """
@@ -149,7 +147,7 @@ async def check_service[T](
         async with asyncio.timeout(CHECK_TIMEOUT + _CHECK_GRACE):
             return await call, ""
     except Exception as err:  # noqa: BLE001 - a form shows an error; it never fails the request
-        error = (classify(err) if classify else None) or _error_key(err)
+        error = _error_key(err)
         level = logging.WARNING if error == "unknown" else logging.DEBUG
         LOGGER.log(level, "Checking %s failed (%s): %s", service, error, _detail(err, secrets))
         return None, error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass
 from enum import StrEnum
 import logging
 import ssl
@@ -87,10 +88,20 @@ _CHECKS: dict[str, validation.Validator] = {
 # Typed values longer than this are not offered again when the form is shown with an error.
 _MAX_SHOWN_AGAIN = 4096
 
+
+@dataclass(frozen=True, slots=True)
+class _Probe:
+    """A form's broker check in progress: what aiokafka logged, and what it must not log."""
+
+    seen: list[BaseException]
+    hidden: tuple[str, ...]
+
+
 # aiokafka logs every broker it cannot reach at error level and keeps why to itself (a refused
-# SASL login becomes "unable to bootstrap"). While a form checks a broker, the records it logs
-# are kept here and demoted to debug: the form shows the error, the log stays quiet.
-_PROBE: ContextVar[list[BaseException] | None] = ContextVar("fleet_telemetry_probe", default=None)
+# SASL login becomes "unable to bootstrap"); at debug level it logs the SASL exchange, password
+# included. While a form checks a broker, the records it logs are kept here, demoted to debug
+# and stripped of the password: the form shows the error, the log stays quiet.
+_PROBE: ContextVar[_Probe | None] = ContextVar("fleet_telemetry_probe", default=None)
 _KAFKA_LOGGERS = ("aiokafka", "aiokafka.conn", "aiokafka.cluster", "aiokafka.consumer.consumer")
 # What aiokafka raises when a broker refuses a login, and the frames of its SASL exchange: a
 # SCRAM refusal surfaces as a KeyError from parsing the broker's error reply, a PLAIN one
@@ -110,13 +121,18 @@ class _ProbeLogFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Demote the record to debug, without a traceback, if a check logged it."""
-        seen = _PROBE.get()
-        if seen is None:
+        probe = _PROBE.get()
+        if probe is None:
             return True
         args = record.args if isinstance(record.args, tuple) else ()
-        seen.extend(arg for arg in args if isinstance(arg, BaseException))
+        probe.seen.extend(arg for arg in args if isinstance(arg, BaseException))
         if record.exc_info and record.exc_info[1] is not None:
-            seen.append(record.exc_info[1])
+            probe.seen.append(record.exc_info[1])
+        message = record.getMessage()
+        if any(secret in message for secret in probe.hidden):
+            for secret in probe.hidden:
+                message = message.replace(secret, "**REDACTED**")
+            record.msg, record.args = message, None
         record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
         record.exc_info = record.exc_text = None
         return True
@@ -141,12 +157,15 @@ def _sasl_refused(err: BaseException) -> bool:
 
 async def _probe(config: ConsumerConfig) -> set[str]:
     """Connect once as the entry would; a refused SASL login raises AuthenticationError."""
-    seen: list[BaseException] = []
-    token = _PROBE.set(seen)
+    password = config.sasl_password or ""
+    # As typed, and as it shows inside the bytes of a SASL request.
+    hidden = tuple(filter(None, {password, repr(password.encode())[2:-1]}))
+    probe = _Probe(seen=[], hidden=hidden)
+    token = _PROBE.set(probe)
     try:
         return await check_connection(config, wait=check_timeout())
     except Exception as err:
-        if any(_sasl_refused(error) for error in (err, *seen)):
+        if any(_sasl_refused(error) for error in (err, *probe.seen)):
             raise AuthenticationError("the broker refused the SASL login") from None
         raise
     finally:
