@@ -66,11 +66,12 @@ class FlowApi:
         body: dict[str, Any] = await response.json() if status == 200 else {"text": text}
         return Step(body)
 
-    async def user(self, kind: str) -> Step:
-        """Open the add-source menu and pick `kind`; return its first form."""
+    async def user(self, kind: str, *then: str) -> Step:
+        """Open the add-source menu and pick `kind` (then `then` in its menus); return the form."""
         menu = await self._post(FLOWS, {"handler": DOMAIN, "show_advanced_options": False})
-        assert menu.body["type"] == "menu"
-        step = await self._post(f"{FLOWS}/{menu.flow_id}", {"next_step_id": kind})
+        for choice in (kind, *then):
+            assert menu.body["type"] == "menu", menu.body
+            step = menu = await self._post(f"{FLOWS}/{menu.flow_id}", {"next_step_id": choice})
         assert step.body["type"] == "form", step.body
         return step
 

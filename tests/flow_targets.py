@@ -62,6 +62,7 @@ class Reach(StrEnum):
     HTTP = "http"  # an HTTP JSON API (Amber, ComEd, a Wall Connector, the Tesla energy API)
     GATEWAY = "gateway"  # a Powerwall gateway over HTTPS, through pypowerwall
     KAFKA = "kafka"  # a Kafka cluster
+    NONE = "none"  # nothing yet: the step only takes input (a sign-in follows)
 
 
 def _add(api: FlowApi, kind: EntryKind, data: Mapping[str, Any], unique_id: str) -> str:
@@ -261,6 +262,31 @@ async def _options_powerwall(api: FlowApi, url: str) -> Step:
     return await api.options(_powerwall(api, "127.0.0.1:9"))
 
 
+def _tesla_account(api: FlowApi, url: str) -> str:
+    return _add(
+        api,
+        EntryKind.TESLA_ACCOUNT,
+        {CONF_ACCESS_TOKEN: "tesla_old", CONF_BASE_URL: url},
+        f"energy_sites_{ENERGY_SITE}",
+    )
+
+
+async def _tesla_account_token(api: FlowApi, _url: str) -> Step:
+    return await api.user(EntryKind.TESLA_ACCOUNT, "tesla_account_token")
+
+
+async def _tesla_account_oauth(api: FlowApi, _url: str) -> Step:
+    return await api.user(EntryKind.TESLA_ACCOUNT, "tesla_account_oauth")
+
+
+async def _reauth_tesla_account(api: FlowApi, url: str) -> Step:
+    return await api.reauth(_tesla_account(api, url))
+
+
+async def _reconfigure_tesla_account(api: FlowApi, url: str) -> Step:
+    return await api.reconfigure(_tesla_account(api, "http://127.0.0.1:9"))
+
+
 async def _reconfigure_fleet(api: FlowApi, bootstrap: str) -> Step:
     return await api.reconfigure(_fleet(api, "127.0.0.1:9"))
 
@@ -295,6 +321,18 @@ TARGETS: dict[str, Target] = {
         lambda _api, _host: {CONF_EMAIL: "owner@example.com", CONF_PASSWORD: PASSWORD},
     ),
     "powerwall_reconfigure": Target(Reach.GATEWAY, _reconfigure_powerwall, _gateway_form),
+    "tesla_account_token": Target(Reach.HTTP, _tesla_account_token, _url_form(CONF_ACCESS_TOKEN)),
+    "tesla_account_reauth": Target(
+        Reach.HTTP, _reauth_tesla_account, lambda _api, _url: {CONF_ACCESS_TOKEN: TOKEN}
+    ),
+    "tesla_account_reconfigure": Target(
+        Reach.HTTP, _reconfigure_tesla_account, _url_form(CONF_ACCESS_TOKEN)
+    ),
+    "tesla_account_oauth": Target(
+        Reach.NONE,
+        _tesla_account_oauth,
+        lambda _api, url: {"region": "na", **_url_form(None)(_api, url)},
+    ),
     "fleet_telemetry": Target(
         Reach.KAFKA, _opener(EntryKind.FLEET_TELEMETRY), lambda _api, host: kafka_form(host)
     ),

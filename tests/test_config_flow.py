@@ -43,9 +43,11 @@ async def _pick(hass: HomeAssistant, kind: EntryKind) -> Any:
         "amber",
         "comed",
         "wall_connector",
+        "tesla_account",
         "tou_sync",
         "fleet_telemetry",
         "powerwall",
+        "powerwall_combined",
     ]
     return await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": kind})
 

@@ -58,6 +58,15 @@ BAD: dict[str, list[str]] = {
         "http://127.0.0.1/?q=1",
         "http://127.0.0.1/" + "a" * 3000,
     ],
+    "optional_url": [
+        HUGE,
+        *CONTROL,
+        NON_ASCII,
+        "api.tesla.com",
+        "ftp://127.0.0.1/",
+        "javascript:alert(1)",
+        "http://user:secret@127.0.0.1/",
+    ],
     "host": [
         *HOSTILE,
         NON_ASCII,
@@ -116,6 +125,12 @@ CASES: list[tuple[str, str, str, str, str, dict[str, Any]]] = [
     # The options' cloud fields sit in a section: their errors show at the top.
     ("powerwall_options", CONF_ACCESS_TOKEN, "optional_token", "base", "invalid_token", {}),
     ("powerwall_options", CONF_BASE_URL, "url", "base", "invalid_url", {}),
+    ("tesla_account_token", CONF_ACCESS_TOKEN, "token", CONF_ACCESS_TOKEN, "invalid_token", {}),
+    ("tesla_account_token", CONF_BASE_URL, "url", "base", "invalid_url", {}),
+    ("tesla_account_reauth", CONF_ACCESS_TOKEN, "token", CONF_ACCESS_TOKEN, "invalid_token", {}),
+    ("tesla_account_reconfigure", CONF_BASE_URL, "url", "base", "invalid_url", {}),
+    # Left empty, the sign-in's URL follows the region: every other bad value counts.
+    ("tesla_account_oauth", CONF_BASE_URL, "optional_url", "base", "invalid_url", {}),
     ("powerwall", CONF_HOST, "host", CONF_HOST, "invalid_host", {}),
     ("powerwall", CONF_EMAIL, "email", CONF_EMAIL, "invalid_email", {}),
     ("powerwall", CONF_PASSWORD, "password", CONF_PASSWORD, "invalid_password", {}),
@@ -170,7 +185,11 @@ async def silent(socket_enabled: None) -> AsyncGenerator[HostileServer]:
 
 
 def _address(name: str, server: HostileServer) -> str:
-    return server.base_url if TARGETS[name].reach == "http" and "wall" not in name else server.host
+    return (
+        server.base_url
+        if TARGETS[name].reach in {"http", "none"} and "wall" not in name
+        else server.host
+    )
 
 
 @pytest.mark.parametrize(
@@ -219,6 +238,7 @@ def _put(data: dict[str, Any], field: str, value: Any) -> None:
 SECRETS = [
     ("amber", CONF_API_TOKEN, CONF_BASE_URL, "ftp://x"),
     ("tou_sync", CONF_ACCESS_TOKEN, CONF_BASE_URL, "ftp://x"),
+    ("tesla_account_token", CONF_ACCESS_TOKEN, CONF_BASE_URL, "ftp://x"),
     ("powerwall_options", CONF_ACCESS_TOKEN, CONF_BASE_URL, "ftp://x"),
     ("powerwall", CONF_PASSWORD, CONF_HOST, "http://x"),
     ("powerwall_reconfigure", CONF_PASSWORD, CONF_HOST, "http://x"),

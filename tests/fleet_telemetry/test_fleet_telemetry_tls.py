@@ -78,6 +78,8 @@ async def upload(
     Uploads land in the test's own directory: file_upload wipes a shared temp directory.
     """
     assert await async_setup_component(hass, "file_upload", {})
+    # The integration's other dependency registers views too: before the test client freezes them.
+    assert await async_setup_component(hass, "application_credentials", {})
     client = await hass_client()
 
     async def send(content: str | bytes) -> str:

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_ACCESS_TOKEN, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.const import CONF_ACCESS_TOKEN, STATE_OFF, STATE_ON, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.tesla_energy_sync.clients.powerwall_models import app_to_raw_pct
 from custom_components.tesla_energy_sync.const import (
@@ -166,6 +168,22 @@ async def test_options_find_the_gateway_site(
 
 
 # Entities
+
+
+@pytest.mark.parametrize("platform", [Platform.NUMBER, Platform.SELECT, Platform.SWITCH])
+async def test_control_entity_snapshots(
+    hass: HomeAssistant,
+    powerwall_simulator: PowerwallSimulator,
+    cloud: TeslaEnergySimulator,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    platform: Platform,
+) -> None:
+    """Reserve, mode, export rule and grid charging with control through the cloud."""
+    entry = powerwall_entry(powerwall_simulator, options=cloud_options(cloud))
+    with patch("custom_components.tesla_energy_sync.PLATFORMS", [platform]):
+        await setup_entry(hass, entry)
+    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
 
 
 @pytest.mark.usefixtures("cloud_entry")

@@ -6,11 +6,24 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custom_components.tesla_energy_sync.tariff import Price
+from custom_components.tesla_energy_sync.tariff import PriceInterval, PriceKind
 from custom_components.tesla_energy_sync.wall_connector.session import SessionSample, SessionTracker
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 AUD = "AUD"
+
+
+def price(value: float, currency: str = AUD) -> PriceInterval:
+    """Return a final price in force around the samples, as a linked tariff publishes it."""
+    return PriceInterval(
+        start=T0,
+        end=T0 + timedelta(hours=2),
+        kind=PriceKind.CURRENT,
+        import_price=value,
+        export_price=None,
+        estimate=False,
+        currency=currency,
+    )
 
 
 def sample(
@@ -38,13 +51,13 @@ def test_plug_charge_pause_unplug() -> None:
     tracker = SessionTracker()
     assert tracker.update(sample(0, connected=False, charging=False, wh=500.0), None) is None
     assert tracker.as_dict()["active"] is None
-    tracker.update(sample(10, charging=False, wh=0.0), Price(0.30, AUD))  # plug-in
+    tracker.update(sample(10, charging=False, wh=0.0), price(0.30, AUD))  # plug-in
     assert tracker.active is not None
     assert tracker.active.started_at == T0 + timedelta(seconds=10)
-    tracker.update(sample(70, wh=1000.0), Price(0.30, AUD))  # 1 kWh at 0.30
-    tracker.update(sample(130, wh=3000.0), Price(0.50, AUD))  # 2 kWh at 0.50
-    tracker.update(sample(190, charging=False, wh=3000.0), Price(0.90, AUD))  # pause
-    tracker.update(sample(250, wh=3500.0), Price(0.10, AUD))  # 0.5 kWh at 0.10
+    tracker.update(sample(70, wh=1000.0), price(0.30, AUD))  # 1 kWh at 0.30
+    tracker.update(sample(130, wh=3000.0), price(0.50, AUD))  # 2 kWh at 0.50
+    tracker.update(sample(190, charging=False, wh=3000.0), price(0.90, AUD))  # pause
+    tracker.update(sample(250, wh=3500.0), price(0.10, AUD))  # 0.5 kWh at 0.10
     finished = tracker.update(sample(310, connected=False, charging=False, wh=3500.0), None)
     assert finished is not None
     assert finished.energy_kwh == 3.5
@@ -62,10 +75,10 @@ def test_reboot_mid_session_keeps_counting() -> None:
     """A reboot restarts the charger's session counter; the energy after it is all new."""
     tracker = SessionTracker()
     tracker.update(sample(0, connected=False, charging=False), None)
-    tracker.update(sample(10, wh=0.0), Price(0.20, AUD))
-    tracker.update(sample(70, wh=2000.0), Price(0.20, AUD))
-    tracker.update(sample(130, wh=500.0, uptime=30), Price(0.20, AUD))  # rebooted
-    tracker.update(sample(190, wh=900.0, uptime=90), Price(0.20, AUD))
+    tracker.update(sample(10, wh=0.0), price(0.20, AUD))
+    tracker.update(sample(70, wh=2000.0), price(0.20, AUD))
+    tracker.update(sample(130, wh=500.0, uptime=30), price(0.20, AUD))  # rebooted
+    tracker.update(sample(190, wh=900.0, uptime=90), price(0.20, AUD))
     assert tracker.active is not None
     assert tracker.active.energy_wh == 2900.0
 
@@ -86,9 +99,9 @@ def test_nan_readings_are_accounted_later() -> None:
     """An unreadable sample adds nothing; the next good one carries the whole step."""
     tracker = SessionTracker()
     tracker.update(sample(0, connected=False), None)
-    tracker.update(sample(10, wh=0.0), Price(0.2, AUD))
-    tracker.update(sample(70, wh=None, uptime=None), Price(0.2, AUD))
-    tracker.update(sample(130, wh=1000.0), Price(0.4, AUD))
+    tracker.update(sample(10, wh=0.0), price(0.2, AUD))
+    tracker.update(sample(70, wh=None, uptime=None), price(0.2, AUD))
+    tracker.update(sample(130, wh=1000.0), price(0.4, AUD))
     assert tracker.active is not None
     assert tracker.active.energy_wh == 1000.0
     assert tracker.active.cost == pytest.approx(0.4)
@@ -110,14 +123,14 @@ def test_no_price_is_reported_as_unpriced() -> None:
 def test_found_mid_session_and_restored_after_restart() -> None:
     """Set up while a car charges: the start is back-dated; state survives a restart."""
     tracker = SessionTracker()
-    tracker.update(sample(600, wh=1500.0, session_s=600), Price(0.3, AUD))
+    tracker.update(sample(600, wh=1500.0, session_s=600), price(0.3, AUD))
     assert tracker.active is not None
     assert tracker.active.started_at == T0
     assert tracker.active.energy_wh == 1500.0
 
     restored = SessionTracker.from_dict(tracker.as_dict())
     assert restored.active == tracker.active
-    restored.update(sample(660, wh=2500.0), Price(0.3, AUD))
+    restored.update(sample(660, wh=2500.0), price(0.3, AUD))
     finished = restored.update(sample(720, connected=False), None)
     assert finished is not None
     assert finished.energy_kwh == 2.5
@@ -132,9 +145,9 @@ def test_currency_change_mid_session_is_not_mixed() -> None:
     """Prices in another currency (the linked tariff changed) are not added to the cost."""
     tracker = SessionTracker()
     tracker.update(sample(0, connected=False), None)
-    tracker.update(sample(10, wh=0.0), Price(0.3, AUD))
-    tracker.update(sample(70, wh=1000.0), Price(0.3, AUD))
-    tracker.update(sample(130, wh=2000.0), Price(0.1, "USD"))
+    tracker.update(sample(10, wh=0.0), price(0.3, AUD))
+    tracker.update(sample(70, wh=1000.0), price(0.3, AUD))
+    tracker.update(sample(130, wh=2000.0), price(0.1, "USD"))
     finished = tracker.update(sample(190, connected=False), None)
     assert finished is not None
     assert finished.cost == pytest.approx(0.3)

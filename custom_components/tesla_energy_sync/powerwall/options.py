@@ -8,11 +8,14 @@ from typing import Any
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
 from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.data_entry_flow import section
+from homeassistant.helpers.selector import SelectSelector, SelectSelectorConfig
 import probatio
 
 from .. import validation
 from ..clients.tesla_energy import DEFAULT_TESLA_BASE_URL
+from ..clients.tesla_energy_models import EnergySite
 from ..const import (
+    CONF_ACCOUNT_ENTRY,
     CONF_BASE_URL,
     CONF_CLOUD,
     CONF_CONTROL,
@@ -23,6 +26,7 @@ from ..const import (
     MIN_POWERWALL_POLL_S,
 )
 from ..flow_helpers import PASSWORD, URL, fetch_energy_sites, interval_selector, retyped
+from ..tesla_account.account import account_energy_sites, account_options
 
 # Ticked, the stored token is dropped (an empty token field keeps it: it is never shown).
 CONF_CLOUD_FORGET = "forget"
@@ -62,6 +66,7 @@ class PowerwallOptionsFlow(OptionsFlowWithReload):
             probatio.Required(CONF_CLOUD): section(
                 probatio.Schema(
                     {
+                        **self._account_field(),
                         probatio.Optional(CONF_ACCESS_TOKEN): PASSWORD,
                         probatio.Optional(CONF_BASE_URL, default=stored_url): URL,
                         **(
@@ -71,7 +76,7 @@ class PowerwallOptionsFlow(OptionsFlowWithReload):
                         ),
                     }
                 ),
-                {"collapsed": not options.get(CONF_ACCESS_TOKEN)},
+                {"collapsed": not (options.get(CONF_ACCESS_TOKEN) or account_options(self.hass))},
             ),
         }
         return self.async_show_form(
@@ -79,15 +84,23 @@ class PowerwallOptionsFlow(OptionsFlowWithReload):
         )
 
     async def _cloud(
-        self, cloud: Mapping[str, Any], options: Mapping[str, Any]
+        self, cloud: object, options: Mapping[str, Any]
     ) -> tuple[dict[str, Any], dict[str, str]]:
-        """Return the cloud options to store (none without a token), or the form errors.
+        """Return the cloud options to store (none without an account or token), or the errors.
 
-        A token typed in is checked; an empty field keeps the stored token, checked again
-        only if the URL changed; "forget" drops it.
+        A Tesla account picked must hold the gateway. A token typed in is checked; an empty
+        field keeps the stored token, checked again only if the URL changed; "forget" drops it.
         """
         stored = options.get(CONF_ACCESS_TOKEN)
-        if not isinstance(cloud, Mapping) or cloud.get(CONF_CLOUD_FORGET):
+        if not isinstance(cloud, Mapping):
+            return {}, {}
+        if account := cloud.get(CONF_ACCOUNT_ENTRY):
+            sites, error = await account_energy_sites(self.hass, account)
+            site_id = self._site_of_gateway(sites)
+            if error or site_id is None:
+                return {}, {"base": error or "gateway_not_on_account"}
+            return {CONF_ACCOUNT_ENTRY: account, CONF_ENERGY_SITE_ID: site_id}, {}
+        if cloud.get(CONF_CLOUD_FORGET):
             return {}, {}
         typed = cloud.get(CONF_ACCESS_TOKEN)
         if not typed and not stored:
@@ -108,8 +121,29 @@ class PowerwallOptionsFlow(OptionsFlowWithReload):
     async def _gateway_site(self, token: str, base_url: str) -> tuple[int | None, str]:
         """Return the energy site that holds this gateway, or the form error."""
         sites, error = await fetch_energy_sites(self.hass, token, base_url)
+        site_id = self._site_of_gateway(sites)
+        return (site_id, "") if site_id is not None else (None, error or "gateway_not_on_account")
+
+    def _account_field(self) -> dict[Any, Any]:
+        """Offer the Tesla accounts, when there are any, as the cloud session to use."""
+        accounts = account_options(self.hass)
+        if not accounts:
+            return {}
+        current = self.config_entry.options.get(CONF_ACCOUNT_ENTRY)
+        return {
+            probatio.Optional(
+                CONF_ACCOUNT_ENTRY, description={"suggested_value": current}
+            ): SelectSelector(SelectSelectorConfig(options=accounts))
+        }
+
+    def _site_of_gateway(self, sites: list[EnergySite]) -> int | None:
+        """Return the energy site that holds this gateway (known by its DIN)."""
         din = str(self.config_entry.unique_id).casefold()
-        for site in sites:
-            if site.gateway_id is not None and site.gateway_id.casefold() == din:
-                return site.energy_site_id, ""
-        return None, error or "gateway_not_on_account"
+        return next(
+            (
+                site.energy_site_id
+                for site in sites
+                if site.gateway_id is not None and site.gateway_id.casefold() == din
+            ),
+            None,
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
@@ -39,7 +39,7 @@ from ..const import (
 )
 from ..coordinator import Showable, TesCoordinator
 from ..runtime import SourceRuntime
-from ..tariff import Price
+from ..tariff import PriceInterval
 from .session import ActiveSession, FinishedSession, SessionSample, SessionTracker
 
 if TYPE_CHECKING:
@@ -121,8 +121,9 @@ class WallConnectorVitalsCoordinator(_WallConnectorCoordinator[WallConnectorStat
     async def _async_fetch(self) -> WallConnectorState:
         """Read vitals and let the tracker account for them."""
         vitals = await self.client.get_vitals()
+        now = dt_util.utcnow()
         sample = SessionSample(
-            time=dt_util.utcnow(),
+            time=now,
             vehicle_connected=vitals.vehicle_connected,
             contactor_closed=vitals.contactor_closed,
             session_energy_wh=vitals.session_energy_wh,
@@ -130,7 +131,10 @@ class WallConnectorVitalsCoordinator(_WallConnectorCoordinator[WallConnectorStat
             session_s=vitals.session_s,
             booting=vitals.evse_state is EvseState.BOOTING,
         )
-        finished = self.tracker.update(sample, self.linked_price())
+        # The energy since the last sample was drawn between the two: price it at the
+        # interval in force half way, not at the one that began just before this sample.
+        previous = self.tracker.active.last_seen if self.tracker.active else now
+        finished = self.tracker.update(sample, self.linked_price(previous + (now - previous) / 2))
         assert self._store is not None  # noqa: S101 - set up before the first fetch
         if finished is not None:
             await self._store.async_save(self.tracker.as_dict())
@@ -157,8 +161,8 @@ class WallConnectorVitalsCoordinator(_WallConnectorCoordinator[WallConnectorStat
             return None
         return CURRENCY_BY_KIND.get(EntryKind(linked.data[CONF_KIND]))
 
-    def linked_price(self) -> Price | None:
-        """Return the import price of the tariff entry linked in the options, if loaded."""
+    def linked_price(self, at: datetime) -> PriceInterval | None:
+        """Return the linked tariff's interval in force at `at`, if the entry is loaded."""
         entry_id = self.config_entry.options.get(CONF_TARIFF_ENTRY)
         if not entry_id:
             return None
@@ -166,7 +170,7 @@ class WallConnectorVitalsCoordinator(_WallConnectorCoordinator[WallConnectorStat
         if linked is None or linked.state is not ConfigEntryState.LOADED:
             return None
         tariff = linked.runtime_data.tariff()
-        return tariff.import_price() if tariff is not None else None
+        return tariff.current(at) if tariff is not None else None
 
     def _next_poll_delay(self, data: WallConnectorState) -> timedelta:
         """Poll fast while a vehicle is connected (sessions are priced per poll)."""

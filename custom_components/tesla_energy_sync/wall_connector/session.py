@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Self
 
-from ..tariff import Price
+from ..tariff import PriceInterval
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +104,11 @@ class SessionTracker:
         self.last: FinishedSession | None = None
         self._connected: bool | None = None
 
-    def update(self, sample: SessionSample, price: Price | None) -> FinishedSession | None:
-        """Account for one sample; return the session that just ended, if one did."""
+    def update(self, sample: SessionSample, price: PriceInterval | None) -> FinishedSession | None:
+        """Account for one sample; return the session that just ended, if one did.
+
+        `price` is the linked tariff's interval in force at the sample (None: no price known).
+        """
         if sample.booting:
             # A booting unit reports no vehicle (evse_state 0); that is not an unplug.
             return None
@@ -142,13 +145,23 @@ class SessionTracker:
         )
 
     def _advance(
-        self, session: ActiveSession, sample: SessionSample, price: Price | None
+        self, session: ActiveSession, sample: SessionSample, price: PriceInterval | None
     ) -> ActiveSession:
         delta_wh = self._energy_step(session, sample)
         elapsed = max(0.0, (sample.time - session.last_seen).total_seconds())
         cost, priced, currency = session.cost, session.priced_energy_wh, session.currency
-        if delta_wh > 0 and price is not None and currency in (None, price.currency):
-            cost += delta_wh / 1000 * price.value
+        value = None if price is None else price.import_price
+        if (
+            delta_wh > 0
+            and price is not None
+            and value is not None
+            and currency
+            in (
+                None,
+                price.currency,
+            )
+        ):
+            cost += delta_wh / 1000 * value
             priced += delta_wh
             currency = price.currency
         return replace(
