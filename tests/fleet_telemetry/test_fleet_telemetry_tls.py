@@ -211,7 +211,12 @@ async def test_certificates_are_not_kept_without_tls(
     result = await _submit(
         hass,
         await _form(hass),
-        **{CONF_SECURITY_PROTOCOL: "SASL_PLAINTEXT", CONF_SSL_CA: await upload(PKI.ca)},
+        **{
+            CONF_SECURITY_PROTOCOL: "SASL_PLAINTEXT",
+            CONF_USERNAME: "ha",
+            CONF_PASSWORD: "secret",
+            CONF_SSL_CA: await upload(PKI.ca),
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert CONF_SSL_CA not in result["data"]

@@ -65,7 +65,7 @@ async def _start(hass: HomeAssistant) -> Any:
     [
         ("token", "account_auth"),
         ("server_error", "cannot_connect"),
-        ("malformed", "unknown"),
+        ("malformed", "invalid_response"),
         ("no_sites", "no_energy_sites"),
     ],
 )

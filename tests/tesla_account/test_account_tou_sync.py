@@ -190,13 +190,13 @@ async def test_revoked_account_fails_cleanly_while_gateways_carry_on(
     account = await sign_in()
     tou = _tou_entry(amber_entry, account)
     await setup_entry(hass, tou)
-    await advance(hass, freezer, 210)  # 20:05:40: the first automatic upload is done
+    await advance(hass, freezer, 240)  # 20:06:10: past the 20:06:00 deadline's upload
     assert tesla_energy_simulator.upload_count == 1
 
     auth_simulator.revoke()
     polls = powerwall_simulator.request_count
     for _ in range(DEFAULT_EXPIRES_IN // 10):
-        await advance(hass, freezer, 10)  # past 20:10:30's sync, which needs a refresh
+        await advance(hass, freezer, 10)  # past 20:11:00's sync, which needs a refresh
 
     assert auth_simulator.token_requests[-1].status == 401
     # One reauth flow, the account's; TOU sync asks for nothing of its own.

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final, override
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_ACCESS_TOKEN
+from homeassistant.const import CONF_ACCESS_TOKEN, CONF_TOKEN
 from homeassistant.exceptions import (
     ConfigEntryError,
     ConfigEntryNotReady,
@@ -27,7 +27,8 @@ from homeassistant.helpers.selector import SelectOptionDict
 from ..clients.errors import AuthenticationError, ClientConnectionError, ClientError
 from ..clients.tesla_energy import TeslaEnergyClient
 from ..clients.tesla_energy_models import EnergySite
-from ..const import CONF_ACCOUNT_ENTRY, CONF_BASE_URL, CONF_KIND, DOMAIN, LOGGER, EntryKind
+from ..const import CONF_ACCOUNT_ENTRY, CONF_BASE_URL, CONF_KIND, DOMAIN, EntryKind
+from ..flow_helpers import check_service
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -155,16 +156,27 @@ async def account_energy_sites(hass: HomeAssistant, entry_id: str) -> tuple[list
     account = loaded_account(hass, entry_id)
     if account is None:
         return [], "account_not_loaded"
-    try:
-        sites = await account.async_list_energy_sites()
-    except AuthenticationError:
-        return [], "account_auth"
-    except ClientConnectionError:
-        return [], "cannot_connect"
-    except ClientError:
-        LOGGER.exception("Unexpected answer from the Tesla energy API")
-        return [], "unknown"
+    sites, error = await check_service(
+        account.async_list_energy_sites(),
+        f"the Tesla energy API ({account.title})",
+        secrets=_account_secrets(hass, entry_id),
+    )
+    if sites is None:
+        # A refused token is the account's to fix: its own entry asks for a new sign-in.
+        return [], "account_auth" if error == "invalid_auth" else error
     return (sites, "") if sites else ([], "no_energy_sites")
+
+
+def _account_secrets(hass: HomeAssistant, entry_id: str) -> tuple[str, ...]:
+    """Return the account's tokens, kept out of whatever a failed check logs."""
+    entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is None:
+        return ()
+    oauth = entry.data.get(CONF_TOKEN)
+    tokens = [entry.data.get(CONF_ACCESS_TOKEN)]
+    if isinstance(oauth, Mapping):
+        tokens += [oauth.get(CONF_ACCESS_TOKEN), oauth.get("refresh_token")]
+    return tuple(token for token in tokens if isinstance(token, str) and token)
 
 
 class AccountEnergyClient(TeslaEnergyClient):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 import logging
 from typing import Any, cast, override
 
@@ -14,6 +14,7 @@ from homeassistant.helpers.selector import SelectSelector, SelectSelectorConfig,
 import jwt
 import probatio
 
+from .. import validation
 from ..clients.tesla_energy import DEFAULT_TESLA_BASE_URL
 from ..clients.tesla_energy_models import EnergySite
 from ..const import CONF_ADVANCED, CONF_BASE_URL, CONF_KIND, DOMAIN, LOGGER, EntryKind
@@ -22,8 +23,9 @@ from ..flow_helpers import (
     URL,
     TokenUpdateSteps,
     advanced,
-    entered_base_url,
     fetch_energy_sites,
+    retyped,
+    validated,
 )
 from .account import dependants
 from .oauth import DEFAULT_REGION, REGION_BASE_URLS, TeslaAccountImplementation
@@ -80,15 +82,31 @@ class TeslaAccountSteps(TokenUpdateSteps, config_entry_oauth2_flow.AbstractOAuth
         entry = self._get_reconfigure_entry() if self.source == SOURCE_RECONFIGURE else None
         if entry is not None:
             self._region = entry.data.get(CONF_REGION, DEFAULT_REGION)
+        errors: dict[str, str] = {}
+        current_url = entry.data.get(CONF_BASE_URL) if entry is not None else None
         if user_input is not None:
             self._region = user_input[CONF_REGION]
             region_url = REGION_BASE_URLS[self._region]
-            self._base_url = str(user_input.get(CONF_ADVANCED, {}).get(CONF_BASE_URL) or region_url)
-            # Reconfiguring keeps the developer app the account signed in with.
-            return await self.async_step_pick_implementation(
-                {"implementation": entry.data[AUTH_IMPLEMENTATION]} if entry else None
-            )
-        current_url = entry.data.get(CONF_BASE_URL) if entry is not None else None
+            section_input = user_input.get(CONF_ADVANCED)
+            if not isinstance(section_input, Mapping):
+                section_input = {}
+            typed = section_input.get(CONF_BASE_URL)
+            try:
+                # Left empty (or blank), the URL follows the region.
+                self._base_url = (
+                    validation.base_url(typed)
+                    if typed is not None and (not isinstance(typed, str) or typed.strip())
+                    else region_url
+                )
+            except validation.InputError as err:
+                # "base": a collapsed section may hide an error under its own field.
+                errors["base"] = err.error
+                current_url = retyped(section_input, CONF_BASE_URL, region_url)
+            else:
+                # Reconfiguring keeps the developer app the account signed in with.
+                return await self.async_step_pick_implementation(
+                    {"implementation": entry.data[AUTH_IMPLEMENTATION]} if entry else None
+                )
         overridden = current_url not in (None, REGION_BASE_URLS[self._region])
         schema = {
             probatio.Required(CONF_REGION, default=self._region): SelectSelector(
@@ -112,7 +130,7 @@ class TeslaAccountSteps(TokenUpdateSteps, config_entry_oauth2_flow.AbstractOAuth
             ),
         }
         return self.async_show_form(
-            step_id="tesla_account_oauth", data_schema=probatio.Schema(schema)
+            step_id="tesla_account_oauth", data_schema=probatio.Schema(schema), errors=errors
         )
 
     @override
@@ -163,12 +181,16 @@ class TeslaAccountSteps(TokenUpdateSteps, config_entry_oauth2_flow.AbstractOAuth
         """Take a Fleet API proxy's token and base URL; the token must see an energy site."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            base_url = entered_base_url(user_input, DEFAULT_TESLA_BASE_URL)
-            token = user_input[CONF_ACCESS_TOKEN]
-            sites, error = await fetch_energy_sites(self.hass, token, base_url)
-            if error:
-                errors["base"] = error
-            else:
+            values, errors = validated(
+                user_input, {CONF_ACCESS_TOKEN: validation.token}, base_url=DEFAULT_TESLA_BASE_URL
+            )
+            token, base_url = values.get(CONF_ACCESS_TOKEN, ""), values.get(CONF_BASE_URL, "")
+            sites: list[EnergySite] = []
+            if not errors:
+                sites, error = await fetch_energy_sites(self.hass, token, base_url)
+                if error:
+                    errors["base"] = error
+            if not errors:
                 await self.async_set_unique_id(static_unique_id(sites))
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(

@@ -10,6 +10,7 @@ from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.helpers.selector import SelectOptionDict, SelectSelector, SelectSelectorConfig
 import probatio
 
+from .. import validation
 from ..clients.tesla_energy import DEFAULT_TESLA_BASE_URL
 from ..clients.tesla_energy_models import EnergySite
 from ..const import (
@@ -26,9 +27,9 @@ from ..flow_helpers import (
     PASSWORD,
     TokenUpdateSteps,
     advanced,
-    entered_base_url,
     fetch_energy_sites,
     picker,
+    validated,
 )
 from ..tesla_account.account import account_energy_sites, account_options
 
@@ -57,25 +58,30 @@ class TouSyncSteps(TokenUpdateSteps):
         accounts = account_options(self.hass)
         errors: dict[str, str] = {}
         if user_input is not None:
-            access: dict[str, Any]
-            if accounts:
-                access = {CONF_ACCOUNT_ENTRY: user_input[CONF_ACCOUNT_ENTRY]}
+            # The form shown decides (an account added or removed meanwhile changes nothing).
+            if CONF_ACCOUNT_ENTRY in user_input:
+                values = {CONF_ACCOUNT_ENTRY: user_input[CONF_ACCOUNT_ENTRY]}
                 self._energy_sites, error = await account_energy_sites(
                     self.hass, user_input[CONF_ACCOUNT_ENTRY]
                 )
             else:
-                base_url = entered_base_url(user_input, DEFAULT_TESLA_BASE_URL)
-                access = {CONF_ACCESS_TOKEN: user_input[CONF_ACCESS_TOKEN], CONF_BASE_URL: base_url}
-                self._energy_sites, error = await fetch_energy_sites(
-                    self.hass, user_input[CONF_ACCESS_TOKEN], base_url
+                values, errors = validated(
+                    user_input,
+                    {CONF_ACCESS_TOKEN: validation.token},
+                    base_url=DEFAULT_TESLA_BASE_URL,
                 )
+                error = ""
+                if not errors:
+                    self._energy_sites, error = await fetch_energy_sites(
+                        self.hass, values[CONF_ACCESS_TOKEN], values[CONF_BASE_URL]
+                    )
             if error:
                 errors["base"] = error
-            else:
+            if not errors:
                 self._tou = {
                     CONF_KIND: EntryKind.TOU_SYNC,
                     CONF_TARIFF_ENTRY: user_input[CONF_TARIFF_ENTRY],
-                    **access,
+                    **values,
                 }
                 if len(self._energy_sites) == 1:
                     return await self._create_tou_entry(self._energy_sites[0])
