@@ -30,6 +30,7 @@ class EntryKind(StrEnum):
     POWERWALL = "powerwall"
     POWERWALL_COMBINED = "powerwall_combined"
     TESLA_ACCOUNT = "tesla_account"
+    ENERGY_SITE = "energy_site"
 
 
 COMED_UNIQUE_ID: Final = "comed_hourly_pricing"
