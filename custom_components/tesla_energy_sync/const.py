@@ -119,6 +119,7 @@ TOU_RESULTS: Final = (
     "unverified",
     "read_back_mismatch",
     "rate_limited",
+    "tariff_replaced",
 )
 
 # Fleet Telemetry over Kafka.
