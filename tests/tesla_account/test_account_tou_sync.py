@@ -190,7 +190,7 @@ async def test_revoked_account_fails_cleanly_while_gateways_carry_on(
     account = await sign_in()
     tou = _tou_entry(amber_entry, account)
     await setup_entry(hass, tou)
-    await advance(hass, freezer, 210)  # 20:05:40: the first automatic upload is done
+    await advance(hass, freezer, 240)  # 20:06:10: the first automatic upload is done
     assert tesla_energy_simulator.upload_count == 1
 
     auth_simulator.revoke()
