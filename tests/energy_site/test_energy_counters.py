@@ -248,7 +248,7 @@ async def test_bad_stored_numbers_are_dropped(
         "key": STORE_KEY,
         "data": {
             "day": today(sim).isoformat(),
-            "today": {},
+            "today": "not counters",
             "base": {
                 "load_energy_imported": 500.0,
                 "solar_energy_exported": -5,

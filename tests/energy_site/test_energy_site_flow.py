@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
@@ -17,6 +18,7 @@ from custom_components.tesla_energy_sync.const import (
     CONF_CONTROL,
     CONF_ENERGY_SITE_ID,
     CONF_KIND,
+    CONF_POLL_INTERVAL,
     DOMAIN,
     EntryKind,
 )
@@ -24,6 +26,7 @@ from custom_components.tesla_energy_sync.energy_site.coordinator import CONF_GAT
 from simulators.tesla_energy import SECOND_SITE_ID, SITE_ID, TeslaEnergySimulator, energy_site
 
 from ..conftest import setup_entry
+from ..helpers import advance
 from ..tesla_account.conftest import state_of
 from ..tesla_account.test_account_tou_flow import proxy_account
 from .conftest import PREFIX, site_entry
@@ -222,9 +225,33 @@ async def test_control_option_adds_the_control_entities(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["step_id"] == "energy_site"
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_CONTROL: True}
+        result["flow_id"], {CONF_POLL_INTERVAL: 120, CONF_CONTROL: True}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert entry.options == {CONF_CONTROL: True}
+    assert entry.options == {CONF_POLL_INTERVAL: 120, CONF_CONTROL: True}
     assert controls() == {"number", "select", "switch"}
+
+
+async def test_live_interval_option(
+    hass: HomeAssistant,
+    account: MockConfigEntry,
+    tesla_energy_simulator: TeslaEnergySimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Live status is read at the chosen interval (each read is a billed request)."""
+    entry = site_entry(tesla_energy_simulator, account)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={CONF_POLL_INTERVAL: 120})
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    live = f"/api/1/energy_sites/{SITE_ID}/live_status"
+    reads = tesla_energy_simulator.path_counts[live]
+    for _ in range(8):
+        await advance(hass, freezer, 30)
+    assert tesla_energy_simulator.path_counts[live] == reads + 2
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    schema = result["data_schema"]
+    assert schema is not None
+    defaults = {str(key): key.default() for key in schema.schema}
+    assert defaults == {CONF_POLL_INTERVAL: 120, CONF_CONTROL: False}

@@ -7,12 +7,14 @@ repairs flow manager.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
@@ -29,8 +31,9 @@ from custom_components.tesla_energy_sync.const import (
 )
 from custom_components.tesla_energy_sync.repairs import async_create_fix_flow
 from custom_components.tesla_energy_sync.tou.validate import same_rates
+from custom_components.tesla_energy_sync.tou_sync.conflict import rates_digest
 from custom_components.tesla_energy_sync.tou_sync.coordinator import TouSyncRuntime
-from simulators.tesla_energy import SITE_ID, TeslaEnergySimulator, app_tariff
+from simulators.tesla_energy import SITE_ID, TeslaEnergySimulator, app_tariff, without_sentinel
 
 from ..conftest import setup_entry
 from ..helpers import advance, entity_id
@@ -248,7 +251,8 @@ async def test_a_manual_sync_is_the_users_choice(
 
 
 @pytest.mark.parametrize(
-    ("fault", "result"), [("server_error", "upload_failed"), ("rate", "rate_limited")]
+    ("fault", "result"),
+    [("server_error", "upload_failed"), ("rate", "rate_limited"), ("rate_before", "rate_limited")],
 )
 async def test_the_check_before_uploading_fails(
     hass: HomeAssistant,
@@ -262,16 +266,23 @@ async def test_the_check_before_uploading_fails(
     """No upload without knowing what the site holds; it says why, and tries next interval."""
     sim = tesla_energy_simulator
     tou = await _synced(hass, amber_entry, account, sim, freezer)
-    sim.fault_endpoints = frozenset({"site_info"})
-    if fault == "rate":
-        sim.rate_limit = 1
-        sim.retry_after = "30"
-        sim.fault_endpoints = frozenset()
-    else:
+    if fault == "server_error":
+        sim.fault_endpoints = frozenset({"site_info"})
         sim.fault = fault
+    else:
+        # One request per 10 minutes: the check before uploading takes it, and the upload is
+        # refused; or a read just before takes it, and the check itself is refused.
+        sim.rate_limit, sim.rate_window, sim.retry_after = 1, 600.0, "30"
+        if fault == "rate_before":
+            runtime = tou.runtime_data
+            assert isinstance(runtime, TouSyncRuntime)
+            await runtime.tou.async_refresh()
     await _next_interval(hass, freezer)
     assert _last_result(tou) == result
     assert sim.upload_count == 1
+    assert sim.path_counts[f"/api/1/energy_sites/{SITE_ID}/time_of_use_settings"] == (
+        2 if fault == "rate" else 1
+    )
     sim.fault = None
     sim.rate_limit = 0
     await _next_interval(hass, freezer)
@@ -306,3 +317,44 @@ async def test_the_fix_flow_needs_the_entry_loaded(
     assert result["type"] is FlowResultType.ABORT
     with pytest.raises(ValueError, match="no fix flow"):
         await async_create_fix_flow(hass, "something_else", None)
+
+
+def test_rates_digest() -> None:
+    """Equal for the same prices however Tesla stores them; different for other prices."""
+    tariff = app_tariff()
+    assert rates_digest(None) is None
+    assert rates_digest(tariff) == rates_digest(without_sentinel(tariff))
+    cheaper = copy.deepcopy(tariff)
+    cheaper["energy_charges"]["Summer"]["rates"]["ON_PEAK"] = 0.51
+    assert rates_digest(cheaper) != rates_digest(tariff)
+    no_sell = {key: value for key, value in tariff.items() if key != "sell_tariff"}
+    assert rates_digest(no_sell) != rates_digest(tariff)
+    assert rates_digest({"energy_charges": []}) == rates_digest({})
+
+
+@pytest.mark.usefixtures("frozen")
+async def test_a_refused_token_at_the_check(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    tesla_energy_simulator: TeslaEnergySimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A TOU sync with its own token: refused at the check, the upload asks for a new one."""
+    sim = tesla_energy_simulator
+    await setup_entry(hass, amber_entry)
+    await setup_entry(hass, tou_entry)
+    runtime = tou_entry.runtime_data
+    assert isinstance(runtime, TouSyncRuntime)
+    assert (await runtime.tou.async_sync()).result == "uploaded"
+    await advance(hass, freezer, 300)  # the next interval: a new plan
+    reads = sim.path_counts[SITE_INFO]
+    sim.tokens = set()
+    with pytest.raises(ConfigEntryAuthFailed):
+        await runtime.tou.async_sync(automatic=True)
+    assert sim.path_counts[SITE_INFO] == reads + 1
+    assert sim.upload_count == 1
+    flows = hass.config_entries.flow.async_progress()
+    assert [(flow["context"]["source"], flow["context"]["entry_id"]) for flow in flows] == [
+        ("reauth", tou_entry.entry_id)
+    ]

@@ -1,6 +1,6 @@
 """A cloud energy site's coordinators: power, settings and tariff, energy from history.
 
-Live status every 30 s, site_info every 5 minutes, the day's history every 5 minutes; all
+Live status every 30 s (an option), site_info every 5 minutes, the day's history every 5 minutes; all
 through the Tesla account's session.
 """
 
@@ -24,7 +24,7 @@ from ..clients._json import enum_or_none
 from ..clients.errors import RequestError
 from ..clients.site_settings import GridExportRule, OperatingMode
 from ..clients.tesla_energy_models import EnergyHistory, SiteInfo
-from ..const import CLOUD_SETTINGS_INTERVAL, CONF_ENERGY_SITE_ID, DOMAIN, LOGGER
+from ..const import CLOUD_SETTINGS_INTERVAL, CONF_ENERGY_SITE_ID, CONF_POLL_INTERVAL, DOMAIN, LOGGER
 from ..coordinator import Showable, TesCoordinator
 from ..powerwall.cloud import CloudSettings
 from ..runtime import SourceRuntime
@@ -40,7 +40,10 @@ if TYPE_CHECKING:
 
 # The gateway of the site (from the account's product list): what links it to a local entry.
 CONF_GATEWAY_DIN: Final = "gateway_din"
+# Live status: every 30 s by default and at the fastest, at most hourly. Each read is a billed
+# data request on the Fleet API (docs/tesla-energy-api.md#rate-limits), so it is an option.
 LIVE_INTERVAL: Final = timedelta(seconds=30)
+MAX_LIVE_INTERVAL: Final = timedelta(hours=1)
 HISTORY_INTERVAL: Final = timedelta(minutes=5)
 STORE_VERSION: Final = 1
 # A ledger change waits this long before it is written; shutdown writes it at once.
@@ -59,6 +62,12 @@ class IslandStatus(StrEnum):
 
 # Tesla's own "cannot tell": unknown, but nothing wrong with the answer.
 _ISLAND_UNKNOWN: Final = "island_status_unknown"
+
+
+def live_interval(options: Mapping[str, Any]) -> timedelta:
+    """Return the live status interval the options ask for, within its bounds."""
+    seconds = options.get(CONF_POLL_INTERVAL, LIVE_INTERVAL.total_seconds())
+    return min(MAX_LIVE_INTERVAL, max(LIVE_INTERVAL, timedelta(seconds=seconds)))
 
 
 def site_prefix(site_id: int) -> str:
@@ -186,7 +195,7 @@ class EnergySiteLiveCoordinator(_SiteCoordinator[SiteLive]):
         )
 
     def _next_poll_delay(self, data: SiteLive) -> timedelta:
-        return LIVE_INTERVAL
+        return live_interval(self.config_entry.options)
 
 
 # --- settings and tariff --------------------------------------------------------------------
@@ -281,10 +290,10 @@ class EnergySiteInfoCoordinator(_SiteCoordinator[SiteState]):
             self._unsub_turn()
             self._unsub_turn = None
         state = self.data
-        if not self.last_update_success or state is None or state.tariff is None:
+        if not self.last_update_success or state is None:
             return
-        if state.time_zone is None:
-            return
+        if state.tariff is None or state.time_zone is None:
+            return  # no rate to show, so none to turn
         turn = state.tariff.next_change(dt_util.now(state.time_zone))
         self._unsub_turn = async_track_point_in_utc_time(self.hass, self._turned, turn)
 
