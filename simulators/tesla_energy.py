@@ -25,6 +25,8 @@ EXPORT_RULES = frozenset({"never", "pv_only", "battery_ok"})
 STRATEGIES = frozenset({"economics", "balanced"})
 SENTINEL = "ALL"
 _DAY_MINUTES = 1440
+# calendar_history's interval for kind=energy, period=day (docs/tesla-energy-api.md#energy-history).
+HISTORY_STEP = dt.timedelta(minutes=5)
 
 
 def energy_site(site_id: int, name: str, din: str) -> dict[str, Any]:
@@ -42,7 +44,105 @@ def energy_site(site_id: int, name: str, din: str) -> dict[str, Any]:
         "optimization_strategy": "balanced",
         "battery_count": 2,
         "tariff_content_v2": None,
+        # The legacy v1 tariff, served beside v2 when a test sets it.
+        "tariff_content": None,
+        # Fields a test forces into live_status over the modelled ones (an outage, storm watch).
+        "live": {},
     }
+
+
+def app_tariff() -> dict[str, Any]:
+    """Return a tariff as the Tesla app stores one: three named periods, one all-year season."""
+    periods = {
+        # Wraps past midnight: 21:00-24:00 and 00:00-07:00 on every day.
+        "OFF_PEAK": [{"fromDayOfWeek": 0, "toDayOfWeek": 6, "fromHour": 21, "toHour": 7}],
+        "SHOULDER": [{"fromDayOfWeek": 0, "toDayOfWeek": 6, "fromHour": 7, "toHour": 16}],
+        "ON_PEAK": [{"fromDayOfWeek": 0, "toDayOfWeek": 6, "fromHour": 16, "toHour": 21}],
+    }
+    seasons = {
+        "Summer": {
+            "fromMonth": 1,
+            "fromDay": 1,
+            "toMonth": 12,
+            "toDay": 31,
+            "tou_periods": {name: {"periods": entries} for name, entries in periods.items()},
+        }
+    }
+
+    def side(rates: dict[str, float]) -> dict[str, Any]:
+        return {
+            "name": "Home tariff",
+            "utility": "Sim Energy",
+            "daily_charges": [{"name": "Charge"}],
+            "demand_charges": {"ALL": {"rates": {"ALL": 0}}, "Summer": {}},
+            "energy_charges": {"ALL": {"rates": {"ALL": 0}}, "Summer": {"rates": rates}},
+            "seasons": copy.deepcopy(seasons),
+        }
+
+    return {
+        "version": 1,
+        "code": "SIM:HOME",
+        "currency": "AUD",
+        **side({"OFF_PEAK": 0.18, "SHOULDER": 0.26, "ON_PEAK": 0.52}),
+        "sell_tariff": side({"OFF_PEAK": 0.05, "SHOULDER": 0.05, "ON_PEAK": 0.08}),
+    }
+
+
+def site_flows(site: Mapping[str, Any], moment: dt.datetime) -> dict[str, float]:
+    """Return the site's powers (W) at a moment: solar follows the sun in the site's zone.
+
+    Battery power is positive while discharging, grid power positive while importing.
+    """
+    local = moment.astimezone(ZoneInfo(site["installation_time_zone"]))
+    hours = local.hour + local.minute / 60 + local.second / 3600
+    solar = float(round(max(0.0, 6000.0 * math.sin(math.pi * (hours - 6) / 13))))
+    load = 900.0
+    battery = -min(5000.0, solar - load) if solar > load else 1500.0
+    return {"solar": solar, "battery": battery, "grid": load - solar - battery, "load": load}
+
+
+def interval_energy(flows: Mapping[str, float], hours: float) -> dict[str, float]:
+    """Return where the energy of `hours` at these powers went, as calendar_history names it."""
+    solar, battery, load = flows["solar"], flows["battery"], flows["load"]
+    discharge, charge = max(battery, 0.0), max(-battery, 0.0)
+    solar_home = min(solar, load)
+    battery_home = min(discharge, load - solar_home)
+    grid_home = load - solar_home - battery_home
+    solar_battery = min(charge, solar - solar_home)
+    grid_battery = charge - solar_battery
+    watts = {
+        "solar_energy_exported": solar,
+        "grid_energy_imported": grid_home + grid_battery,
+        "grid_energy_exported_from_solar": solar - solar_home - solar_battery,
+        "grid_energy_exported_from_battery": discharge - battery_home,
+        "battery_energy_exported": discharge,
+        "battery_energy_imported_from_grid": grid_battery,
+        "battery_energy_imported_from_solar": solar_battery,
+        "consumer_energy_imported_from_grid": grid_home,
+        "consumer_energy_imported_from_solar": solar_home,
+        "consumer_energy_imported_from_battery": battery_home,
+    }
+    return {name: round(power * hours, 3) for name, power in watts.items()}
+
+
+def day_history(site: Mapping[str, Any], day: dt.date, until: dt.datetime) -> list[dict[str, Any]]:
+    """Return calendar_history's entries for a local day: its 5-minute intervals ended by `until`.
+
+    Tesla leaves out a field that is zero, and so does this.
+    """
+    zone = ZoneInfo(site["installation_time_zone"])
+    start = dt.datetime.combine(day, dt.time(), zone)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
+    entries: list[dict[str, Any]] = []
+    moment = start
+    hours = HISTORY_STEP.total_seconds() / 3600
+    while moment + HISTORY_STEP <= min(end, until):
+        energy = interval_energy(site_flows(site, moment), hours)
+        entry: dict[str, Any] = {"timestamp": moment.isoformat()}
+        entry.update((name, wh) for name, wh in energy.items() if wh)
+        entries.append(entry)
+        moment = (moment.astimezone(dt.UTC) + HISTORY_STEP).astimezone(zone)
+    return entries
 
 
 def default_energy_sites() -> list[dict[str, Any]]:
@@ -177,6 +277,16 @@ class TeslaEnergySimulator(SimulatorServer):
         self.bearer_log: list[tuple[str, str, str]] = []
         # Called with a site after a command changed it: the cloud passing it to the gateway.
         self.on_change: Callable[[dict[str, Any]], None] | None = None
+        # Tariffs someone else (the Tesla app, another tool) put on a site: (site id, tariff).
+        self.foreign_tariffs: list[tuple[int, dict[str, Any]]] = []
+        # Endpoints (the last path segment, e.g. "calendar_history") a fault is limited to.
+        self.fault_endpoints: frozenset[str] = frozenset()
+        # Lets a test rewrite calendar_history's entries before they are served.
+        self.history_hook: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
+        # How many days back calendar_history serves (None: any), and a proxy that answers
+        # every request for today whatever end_date says.
+        self.history_days: int | None = None
+        self.ignore_end_date = False
         self._calls: dict[str, deque[float]] = {}
 
     @property
@@ -191,6 +301,20 @@ class TeslaEnergySimulator(SimulatorServer):
                 return site
         raise KeyError(site_id)
 
+    def replace_tariff(
+        self, tariff: dict[str, Any] | None = None, site_id: int = SITE_ID
+    ) -> dict[str, Any]:
+        """Put a tariff on a site as the Tesla app would (not an upload); return it."""
+        stored = copy.deepcopy(app_tariff() if tariff is None else tariff)
+        self.site(site_id)["tariff_content_v2"] = stored
+        self.foreign_tariffs.append((site_id, copy.deepcopy(stored)))
+        return stored
+
+    def history(self, day: dt.date, site_id: int = SITE_ID) -> list[dict[str, Any]]:
+        """Return what calendar_history serves now for a local day of a site."""
+        entries = day_history(self.site(site_id), day, self.now())
+        return self.history_hook(entries) if self.history_hook is not None else entries
+
     def _build_app(self) -> web.Application:
         """Return the application with the energy routes."""
         app = web.Application(middlewares=[self._gate])
@@ -198,6 +322,7 @@ class TeslaEnergySimulator(SimulatorServer):
         base = "/api/1/energy_sites/{site_id}"
         app.router.add_get(f"{base}/site_info", self._site_info)
         app.router.add_get(f"{base}/live_status", self._live_status)
+        app.router.add_get(f"{base}/calendar_history", self._calendar_history)
         app.router.add_post(f"{base}/time_of_use_settings", self._time_of_use)
         app.router.add_post(f"{base}/operation", self._operation)
         app.router.add_post(f"{base}/backup", self._backup)
@@ -233,9 +358,11 @@ class TeslaEnergySimulator(SimulatorServer):
         limited = self._limited(token)
         if limited is not None:
             return limited
-        fault = await self.apply_fault()
-        if fault is not None:
-            return fault
+        endpoint = request.path.rsplit("/", 1)[-1]
+        if not self.fault_endpoints or endpoint in self.fault_endpoints:
+            fault = await self.apply_fault()
+            if fault is not None:
+                return fault
         try:
             response: web.StreamResponse = await handler(request)
         except Rejected as err:
@@ -321,22 +448,21 @@ class TeslaEnergySimulator(SimulatorServer):
         }
         if tariff is not None:
             info["tariff_content_v2"] = tariff
+        if site["tariff_content"] is not None:
+            info["tariff_content"] = site["tariff_content"]
         return web.json_response({"response": info})
 
     async def _live_status(self, request: web.Request) -> web.Response:
         """Answer GET live_status with flows that follow the sun in the site's time zone."""
         site = self._path_site(request)
-        local = self.now().astimezone(ZoneInfo(site["installation_time_zone"]))
-        hours = local.hour + local.minute / 60
-        solar = round(max(0.0, 6000.0 * math.sin(math.pi * (hours - 6) / 13)))
-        load = 900.0
-        battery = -min(5000.0, solar - load) if solar > load else 1500.0
-        grid = load - solar - battery
+        now = self.now()
+        local = now.astimezone(ZoneInfo(site["installation_time_zone"]))
+        flows = site_flows(site, now)
         status = {
-            "solar_power": solar,
-            "battery_power": battery,
-            "grid_power": grid,
-            "load_power": load,
+            "solar_power": flows["solar"],
+            "battery_power": flows["battery"],
+            "grid_power": flows["grid"],
+            "load_power": flows["load"],
             "percentage_charged": 62.5,
             "energy_left": 16875.0,
             "total_pack_energy": 27000,
@@ -345,8 +471,36 @@ class TeslaEnergySimulator(SimulatorServer):
             "storm_mode_active": False,
             "backup_capable": True,
             "timestamp": local.isoformat(timespec="seconds"),
+            **site["live"],
         }
         return web.json_response({"response": status})
+
+    async def _calendar_history(self, request: web.Request) -> web.Response:
+        """Answer GET calendar_history?kind=energy&period=day[&end_date=...] for a local day."""
+        site = self._path_site(request)
+        if request.query.get("kind") != "energy" or request.query.get("period") != "day":
+            raise Rejected(400, "only kind=energy and period=day are simulated")
+        zone = ZoneInfo(site["installation_time_zone"])
+        moment = self.now()
+        today = moment.astimezone(zone).date()
+        end_date = request.query.get("end_date")
+        if end_date is not None and not self.ignore_end_date:
+            try:
+                moment = dt.datetime.fromisoformat(end_date)
+            except ValueError:
+                raise Rejected(400, "end_date must be RFC 3339") from None
+            if moment.tzinfo is None:
+                raise Rejected(400, "end_date needs an offset")
+        day = moment.astimezone(zone).date()
+        if self.history_days is not None and (today - day).days > self.history_days:
+            raise Rejected(400, "end_date out of range")
+        body = {
+            "serial_number": site["gateway_id"],
+            "period": "day",
+            "installation_time_zone": site["installation_time_zone"],
+            "time_series": self.history(day, site["energy_site_id"]),
+        }
+        return web.json_response({"response": body})
 
     async def _time_of_use(self, request: web.Request) -> web.Response:
         """Answer POST time_of_use_settings: check the tariff like Tesla, then store it."""

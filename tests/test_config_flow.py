@@ -44,6 +44,7 @@ async def _pick(hass: HomeAssistant, kind: EntryKind) -> Any:
         "comed",
         "wall_connector",
         "tesla_account",
+        "energy_site",
         "tou_sync",
         "fleet_telemetry",
         "powerwall",

@@ -30,6 +30,7 @@ class EntryKind(StrEnum):
     POWERWALL = "powerwall"
     POWERWALL_COMBINED = "powerwall_combined"
     TESLA_ACCOUNT = "tesla_account"
+    ENERGY_SITE = "energy_site"
 
 
 COMED_UNIQUE_ID: Final = "comed_hourly_pricing"
@@ -123,6 +124,7 @@ TOU_RESULTS: Final = (
     "unverified",
     "read_back_mismatch",
     "rate_limited",
+    "tariff_replaced",
 )
 
 # Fleet Telemetry over Kafka.

@@ -7,6 +7,7 @@ from typing import Final
 from .amber import SPEC as AMBER
 from .comed import SPEC as COMED
 from .const import CONF_KIND, EntryKind
+from .energy_site import SPEC as ENERGY_SITE
 from .fleet_telemetry import SPEC as FLEET_TELEMETRY
 from .powerwall import SPEC as POWERWALL
 from .powerwall.combined import SPEC as POWERWALL_COMBINED
@@ -22,6 +23,7 @@ SOURCES: Final[dict[EntryKind, SourceSpec]] = {
         COMED,
         WALL_CONNECTOR,
         TESLA_ACCOUNT,
+        ENERGY_SITE,
         TOU_SYNC,
         FLEET_TELEMETRY,
         POWERWALL,

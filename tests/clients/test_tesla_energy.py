@@ -25,6 +25,7 @@ from custom_components.tesla_energy_sync.clients.tesla_energy import (
     TeslaEnergyClient,
 )
 from custom_components.tesla_energy_sync.clients.tesla_energy_models import (
+    ENERGY_HISTORY_FIELDS,
     CommandResult,
     ExportRule,
     OperationMode,
@@ -35,10 +36,13 @@ from custom_components.tesla_energy_sync.tou.planner import build_tariff
 from custom_components.tesla_energy_sync.tou.validate import same_rates
 from simulators.__main__ import parse_args
 from simulators.tesla_energy import (
+    HISTORY_STEP,
     SECOND_SITE_ID,
     SITE_ID,
     TeslaEnergySimulator,
+    app_tariff,
     check_tariff,
+    interval_energy,
     two_energy_sites,
     without_sentinel,
 )
@@ -123,7 +127,24 @@ async def test_site_info_fields(client: TeslaEnergyClient) -> None:
     assert info.version is not None
     assert info.gateway_dins == ("1232100-00-E--TG0000000000SIM1",)
     assert info.tariff_content_v2 is None
+    assert info.tariff_content is None
     assert info.components["gateway"] == "teg"
+
+
+async def test_site_info_tariffs_as_others_left_them(
+    client: TeslaEnergyClient, tesla_sim: TeslaEnergySimulator
+) -> None:
+    """A tariff put there by the app, and a legacy v1 tariff, are both read back."""
+    stored = tesla_sim.replace_tariff()
+    assert stored == app_tariff()
+    assert tesla_sim.foreign_tariffs == [(SITE_ID, stored)]
+    assert tesla_sim.uploads == []
+    check_tariff(stored)  # a tariff Tesla itself would accept
+    legacy: dict[str, Any] = {"seasons": {}, "energy_charges": {}}
+    tesla_sim.site()["tariff_content"] = legacy
+    info = await client.site_info(SITE_ID)
+    assert info.tariff_content_v2 == stored
+    assert info.tariff_content == legacy
 
 
 async def test_upload_then_read_back_equals_upload(
@@ -352,6 +373,122 @@ async def test_live_status(
     night = await client.live_status(SITE_ID)
     assert night.solar_power == 0
     assert night.battery_power == 1500.0
+
+
+async def test_energy_history_of_today(
+    client: TeslaEnergyClient, tesla_sim: TeslaEnergySimulator, sim_clock: SimClock
+) -> None:
+    """Today's 5-minute intervals from local midnight up to the last one that ended."""
+    history = await client.energy_history(SITE_ID)
+    assert history.period == "day"
+    assert history.installation_time_zone == "Australia/Sydney"
+    midnight = dt.datetime(2026, 1, 15, tzinfo=SYDNEY)
+    # 12:10:20 in Brisbane is 13:10:20 in Sydney (daylight saving): 158 intervals have ended.
+    ended = int((sim_clock.now - midnight) / HISTORY_STEP)
+    assert ended == 158
+    assert [entry.timestamp for entry in history.time_series] == [
+        midnight + n * HISTORY_STEP for n in range(ended)
+    ]
+    # Energy is power times 5 minutes, Tesla leaving out what is zero (no sun at night).
+    night, noon = history.time_series[0], history.time_series[-1]
+    assert "solar_energy_exported" not in night.values
+    assert night.values["battery_energy_exported"] == 1500 * 5 / 60
+    assert set(noon.values) <= set(ENERGY_HISTORY_FIELDS)
+    assert noon.values["solar_energy_exported"] > 0
+
+
+async def test_energy_history_of_a_past_day(
+    client: TeslaEnergyClient, tesla_sim: TeslaEnergySimulator
+) -> None:
+    """end_date names a past day by its last second: all of its 288 intervals come back."""
+    last_second = dt.datetime(2026, 1, 14, 23, 59, 59, tzinfo=SYDNEY)
+    history = await client.energy_history(SITE_ID, end_date=last_second)
+    assert len(history.time_series) == 288
+    assert history.time_series[0].timestamp == dt.datetime(2026, 1, 14, tzinfo=SYDNEY)
+    query = tesla_sim.request_log[-1].query
+    assert query == {"kind": "energy", "period": "day", "end_date": last_second.isoformat()}
+    with pytest.raises(ValueError, match="offset"):
+        await client.energy_history(SITE_ID, end_date=last_second.replace(tzinfo=None))
+    tesla_sim.history_days = 0
+    with pytest.raises(RequestError, match="out of range"):
+        await client.energy_history(SITE_ID, end_date=last_second)
+
+
+def test_interval_energy_balances() -> None:
+    """Each source's energy goes somewhere: solar, battery and grid add up to the home's."""
+    for flows in (
+        {"solar": 6000.0, "battery": -4000.0, "grid": -1100.0, "load": 900.0},
+        {"solar": 0.0, "battery": 1500.0, "grid": -600.0, "load": 900.0},
+        {"solar": 300.0, "battery": 0.0, "grid": 600.0, "load": 900.0},
+        {"solar": 1000.0, "battery": -2000.0, "grid": 1900.0, "load": 900.0},
+    ):
+        energy = interval_energy(flows, 1.0)
+        home = sum(
+            energy[f"consumer_energy_imported_from_{src}"] for src in ("grid", "solar", "battery")
+        )
+        assert home == flows["load"]
+        exported = (
+            energy["grid_energy_exported_from_solar"] + energy["grid_energy_exported_from_battery"]
+        )
+        assert energy["grid_energy_imported"] - exported == flows["grid"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("kind=power&period=day", "only kind=energy"),
+        ("kind=energy&period=day&end_date=soon", "RFC 3339"),
+        ("kind=energy&period=day&end_date=2026-01-14T23:59:59", "needs an offset"),
+    ],
+)
+async def test_simulator_rejects_bad_history_requests(
+    session: aiohttp.ClientSession, tesla_sim: TeslaEnergySimulator, query: str, message: str
+) -> None:
+    url = f"{tesla_sim.base_url}/api/1/energy_sites/{SITE_ID}/calendar_history?{query}"
+    headers = {"Authorization": "Bearer tesla_sim"}
+    async with session.get(url, headers=headers) as response:
+        assert response.status == 400
+        assert message in (await response.json())["error"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"response": {"time_series": {}}}',
+        '{"response": {"time_series": [5]}}',
+        '{"response": {"time_series": [{"solar_energy_exported": 5}]}}',
+        '{"response": {"time_series": [{"timestamp": "2026-01-14T00:00:00"}]}}',
+        '{"response": {"time_series": [{"timestamp": "2026-01-14T00:00:00+11:00", '
+        '"grid_energy_imported": "5"}]}}',
+        '{"response": {"period": 5}}',
+    ],
+)
+async def test_bad_energy_history_bodies(
+    session: aiohttp.ClientSession, scripted: ScriptedServer, body: str
+) -> None:
+    scripted.answer = Scripted(body=body)
+    client = TeslaEnergyClient(session, "t", base_url=scripted.url)
+    with pytest.raises(ResponseError):
+        await client.energy_history(SITE_ID)
+
+
+async def test_sparse_energy_history(
+    session: aiohttp.ClientSession, scripted: ScriptedServer
+) -> None:
+    """No series yet (just after midnight), unknown fields left out, entries put in order."""
+    client = TeslaEnergyClient(session, "t", base_url=scripted.url)
+    scripted.answer = Scripted(body='{"response": {}}')
+    history = await client.energy_history(7)
+    assert history.time_series == ()
+    assert history.installation_time_zone is None
+    scripted.answer = Scripted(
+        body='{"response": {"time_series": ['
+        '{"timestamp": "2026-01-14T00:05:00+11:00", "grid_energy_imported": 2, "new_thing": "x"},'
+        '{"timestamp": "2026-01-14T00:00:00+11:00"}]}}'
+    )
+    history = await client.energy_history(7)
+    assert [entry.values for entry in history.time_series] == [{}, {"grid_energy_imported": 2.0}]
+    assert scripted.last_path == "/api/1/energy_sites/7/calendar_history?kind=energy&period=day"
 
 
 async def test_token_may_be_a_callable(

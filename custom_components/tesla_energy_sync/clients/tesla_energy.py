@@ -1,16 +1,17 @@
-"""Async client for the Tesla Fleet API energy-site endpoints the TOU sync and controls need."""
+"""Async client for the Tesla Fleet API energy-site endpoints: settings, power, energy, commands."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 import inspect
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from ._http import MIB, bearer_headers, decode_json, excerpt, raise_for_status, request, retry_after
 from .errors import RateLimitError, RequestError, ServerError
 from .tesla_energy_models import (
     CommandResult,
+    EnergyHistory,
     EnergySite,
     ExportRule,
     LiveStatus,
@@ -21,6 +22,8 @@ from .tesla_energy_models import (
 )
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     import aiohttp
 
 DEFAULT_TESLA_BASE_URL = "https://fleet-api.prd.na.vn.cloud.tesla.com"
@@ -92,6 +95,22 @@ class TeslaEnergyClient:
         return LiveStatus.from_response(
             await self._request("GET", self._site(site_id, "live_status"))
         )
+
+    async def energy_history(
+        self, site_id: int | str, *, period: str = "day", end_date: dt.datetime | None = None
+    ) -> EnergyHistory:
+        """Return the site's energy per interval over a period (the current one by default).
+
+        `end_date` (with an offset) names an earlier period by its last moment, such as the
+        last second of a day that has ended (docs/tesla-energy-api.md#energy-history).
+        """
+        query = {"kind": "energy", "period": period}
+        if end_date is not None:
+            if end_date.tzinfo is None:
+                raise ValueError("end_date needs an offset: Tesla reads it as RFC 3339")
+            query["end_date"] = end_date.isoformat()
+        path = f"{self._site(site_id, 'calendar_history')}?{urlencode(query)}"
+        return EnergyHistory.from_response(await self._request("GET", path))
 
     async def set_time_of_use(
         self,

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 import datetime as dt
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Final, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ._json import Fields
@@ -14,7 +14,10 @@ from .errors import ResponseError
 from .site_settings import GridExportRule, OperatingMode
 
 __all__ = [
+    "ENERGY_HISTORY_FIELDS",
     "CommandResult",
+    "EnergyHistory",
+    "EnergyHistoryEntry",
     "EnergySite",
     "ExportRule",
     "LiveStatus",
@@ -102,6 +105,8 @@ class SiteInfo:
     gateway_dins: tuple[str, ...]
     tariff_content_v2: dict[str, Any] | None
     components: dict[str, Any]
+    # The legacy v1 tariff (docs/tesla-energy-api.md#tariff-upload), when the site holds one.
+    tariff_content: dict[str, Any] | None = None
 
     @classmethod
     def from_response(cls, data: Any) -> Self:
@@ -111,6 +116,7 @@ class SiteInfo:
         parts = Fields(components, "site_info components", source=_SOURCE)
         tou = Fields(obj.opt_object("tou_settings") or {}, "tou_settings", source=_SOURCE)
         tariff = obj.opt_object("tariff_content_v2")
+        legacy = obj.opt_object("tariff_content")
         gateways = components.get("gateways")
         dins = tuple(
             gateway["din"]
@@ -136,6 +142,7 @@ class SiteInfo:
             gateway_dins=dins,
             tariff_content_v2=None if tariff is None else dict(tariff),
             components=components,
+            tariff_content=None if legacy is None else dict(legacy),
         )
 
     @property
@@ -205,3 +212,72 @@ class CommandResult:
         message = obj.opt_text("message")
         message = obj.opt_text("Message") if message is None else message
         return cls(code=code, message=message)
+
+
+# What one calendar_history entry of kind=energy may hold, each in Wh over its 5 minutes
+# (docs/tesla-energy-api.md#energy-history). Tesla leaves out a field that is zero.
+ENERGY_HISTORY_FIELDS: Final = (
+    "solar_energy_exported",
+    "generator_energy_exported",
+    "grid_energy_imported",
+    "grid_services_energy_imported",
+    "grid_services_energy_exported",
+    "grid_energy_exported_from_solar",
+    "grid_energy_exported_from_generator",
+    "grid_energy_exported_from_battery",
+    "battery_energy_exported",
+    "battery_energy_imported_from_grid",
+    "battery_energy_imported_from_solar",
+    "battery_energy_imported_from_generator",
+    "consumer_energy_imported_from_grid",
+    "consumer_energy_imported_from_solar",
+    "consumer_energy_imported_from_battery",
+    "consumer_energy_imported_from_generator",
+    "total_home_usage",
+    "total_battery_charge",
+    "total_battery_discharge",
+    "total_solar_generation",
+    "total_grid_energy_exported",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyHistoryEntry:
+    """The energy of one interval (Wh per field present); absent fields were zero."""
+
+    timestamp: dt.datetime
+    values: Mapping[str, float]
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Self:
+        """Parse one time_series entry; its timestamp carries the site's offset."""
+        obj = Fields(data, "calendar_history entry", source=_SOURCE)
+        values = {
+            name: number
+            for name in ENERGY_HISTORY_FIELDS
+            if (number := obj.opt_number(name)) is not None
+        }
+        return cls(timestamp=obj.timestamp("timestamp"), values=values)
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyHistory:
+    """A calendar_history answer of kind=energy: the period's intervals, oldest first."""
+
+    period: str | None
+    installation_time_zone: str | None
+    time_series: tuple[EnergyHistoryEntry, ...]
+
+    @classmethod
+    def from_response(cls, data: Any) -> Self:
+        """Parse a calendar_history answer."""
+        obj = Fields(unwrap(data), "calendar_history", source=_SOURCE)
+        series = obj.opt_array("time_series", of=(Mapping,), noun="objects") or []
+        entries = sorted(
+            (EnergyHistoryEntry.from_dict(item) for item in series), key=lambda e: e.timestamp
+        )
+        return cls(
+            period=obj.opt_text("period"),
+            installation_time_zone=obj.opt_text("installation_time_zone"),
+            time_series=tuple(entries),
+        )

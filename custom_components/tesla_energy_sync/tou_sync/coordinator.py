@@ -5,10 +5,15 @@ interval's price is final, or at a deadline with what it has. Each sync: build t
 planner refuses missing or stale prices), skip it when it equals the last one sent or when this
 price interval already had an upload, upload, read the site's tariff back and compare. Any
 failure leaves the previous tariff in place and raises a repair issue; the next success clears it.
+
+Before an automatic upload the site's tariff is read: when something else replaced the one TOU
+sync left there (conflict.py), automatic sync pauses and a fixable repair asks the user, so two
+writers never take turns overwriting each other.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -20,6 +25,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..clients.errors import AuthenticationError, ClientError, RateLimitError
@@ -46,6 +52,7 @@ from ..tou.errors import MissingPrices, PlanError, StalePrices
 from ..tou.models import PlanOptions
 from ..tou.planner import plan_tariff
 from ..tou.validate import same_rates
+from .conflict import rates_digest, replaced_issue_id
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -54,6 +61,10 @@ if TYPE_CHECKING:
     from ..clients.tesla_energy import TeslaEnergyClient
     from ..tariff import PriceSeries, TariffSource
     from ..tou.models import PlannedTariff
+
+# What TOU sync last left on the site, kept across restarts (conflict.py).
+STORE_VERSION = 1
+STORE_DELAY_S = 10
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,6 +120,13 @@ class TouSyncCoordinator(TesCoordinator[TouSyncState]):
         self.site_id = int(entry.data[CONF_ENERGY_SITE_ID])
         self._uploaded_slot: datetime | None = None
         self._sent_fingerprint: str | None = None
+        # The prices TOU sync left on the site, and whether another writer replaced them.
+        self._sent_rates: str | None = None
+        self._replaced = False
+        self._recalled = False  # set once the store was read: only then is it written back
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORE_VERSION, f"{DOMAIN}.tou_sync.{self.site_id}"
+        )
         self._blocked_until: datetime | None = None
         # The price interval automatic sync last ran for: once per interval, final or deadline.
         self._attempted_slot: datetime | None = None
@@ -138,7 +156,11 @@ class TouSyncCoordinator(TesCoordinator[TouSyncState]):
         )
 
     async def _async_setup_source(self) -> None:
-        """Follow the linked tariff (across its reloads) and arm the per-interval deadline."""
+        """Recall what was left on the site, follow the linked tariff, arm the deadline."""
+        stored = await self._store.async_load()
+        sent = stored.get("sent_rates") if isinstance(stored, dict) else None
+        self._sent_rates = sent if isinstance(sent, str) else None
+        self._recalled = True
         if (linked := self._linked_entry()) is not None:
             # The callback list survives the linked entry's reloads, so each new coordinator
             # it builds is followed; it is removed when this entry unloads.
@@ -222,23 +244,27 @@ class TouSyncCoordinator(TesCoordinator[TouSyncState]):
         slot = interval_start(now, PRICE_PERIOD)
         if not self.automatic or self.data is None or slot == self._attempted_slot:
             return
-        if final_only and not self._final(now):
+        if self._replaced or (final_only and not self._final(now)):
             return
         self._attempted_slot = slot
-        await self.async_sync()
+        await self.async_sync(automatic=True)
 
     async def async_shutdown(self) -> None:
-        """Stop following the tariff and the deadline too."""
+        """Stop following the tariff and the deadline too; write what was left on the site."""
         self._stop_following()
         if self._unsub_deadline is not None:
             self._unsub_deadline()
             self._unsub_deadline = None
         self._final_debouncer.async_shutdown()
         await super().async_shutdown()
+        # A reload reads it back at once; a pending delayed write would come too late.
+        if self._recalled:
+            await self._store.async_save({"sent_rates": self._sent_rates})
 
     async def _async_fetch(self) -> TouSyncState:
         """Read the site (time zone, current tariff); keep the sync history."""
         site = await self.client.site_info(self.site_id)
+        self._check_replaced(site)
         # Resolved off the event loop: a first ZoneInfo lookup reads a file.
         zone = (
             await dt_util.async_get_time_zone(site.installation_time_zone)
@@ -266,7 +292,12 @@ class TouSyncCoordinator(TesCoordinator[TouSyncState]):
         return bool(self.config_entry.options.get(CONF_AUTOMATIC, False))
 
     async def async_set_automatic(self, on: bool) -> None:
-        """Turn automatic sync on or off (kept across restarts); turning it on syncs now."""
+        """Turn automatic sync on or off (kept across restarts); turning it on syncs now.
+
+        Either way the user has chosen, so a pause for a replaced tariff ends.
+        """
+        self._replaced = False
+        ir.async_delete_issue(self.hass, DOMAIN, replaced_issue_id(self.config_entry.entry_id))
         self.hass.config_entries.async_update_entry(
             self.config_entry, options={**self.config_entry.options, CONF_AUTOMATIC: on}
         )
@@ -275,15 +306,26 @@ class TouSyncCoordinator(TesCoordinator[TouSyncState]):
         else:
             self.async_update_listeners()
 
-    async def async_sync(self, *, dry_run: bool = False) -> SyncResult:
+    async def async_resume(self) -> None:
+        """Put TOU sync's tariff back now, and sync automatically again (the repair's choice)."""
+        # Even in an interval that already had its upload.
+        self._uploaded_slot = None
+        await self.async_set_automatic(True)
+
+    async def async_keep_other(self) -> None:
+        """Leave the other writer's tariff in place: automatic sync goes off (the repair's choice)."""
+        self._remember(None)
+        await self.async_set_automatic(False)
+
+    async def async_sync(self, *, dry_run: bool = False, automatic: bool = False) -> SyncResult:
         """Build and (unless dry run) upload the tariff; return what happened."""
         now = dt_util.utcnow()
-        result = await self._sync(now, dry_run=dry_run)
+        result = await self._sync(now, dry_run=dry_run, automatic=automatic)
         if not dry_run:
             self._record(result)
         return result
 
-    async def _sync(self, now: datetime, *, dry_run: bool) -> SyncResult:
+    async def _sync(self, now: datetime, *, dry_run: bool, automatic: bool) -> SyncResult:
         source = self._tariff_source()
         series = None if source is None else source.series
         if source is None or series is None:
@@ -311,7 +353,70 @@ class TouSyncCoordinator(TesCoordinator[TouSyncState]):
             return SyncResult(at=now, result="already_synced", planned=planned)
         if self._blocked_until is not None and now < self._blocked_until:
             return SyncResult(at=now, result="rate_limited", planned=planned)
+        if automatic and (held := await self._held_back(planned, now)) is not None:
+            return held
         return await self._upload(planned, now, slot)
+
+    async def _held_back(self, planned: PlannedTariff, now: datetime) -> SyncResult | None:
+        """Read the site before an automatic upload: None to go ahead, else why not.
+
+        A user's own sync (the service, the switch) goes ahead without this read.
+        """
+        if self._sent_rates is None:
+            return None  # nothing of TOU sync's known to be there: nothing to overwrite
+        try:
+            site = await self.client.site_info(self.site_id)
+        except AuthenticationError:
+            return None  # the upload meets the same refusal and asks for a new token
+        except RateLimitError as err:
+            self._blocked_until = now + timedelta(seconds=err.retry_after)
+            return SyncResult(at=now, result="rate_limited", detail=str(err), planned=planned)
+        except ClientError as err:
+            detail = f"the site's tariff could not be read before uploading: {err}"
+            return SyncResult(at=now, result="upload_failed", detail=detail, planned=planned)
+        if self._check_replaced(site):
+            return None
+        return SyncResult(
+            at=now,
+            result="tariff_replaced",
+            detail="another app replaced the tariff; automatic sync is paused",
+            planned=planned,
+        )
+
+    def _check_replaced(self, site: SiteInfo) -> bool:
+        """Return whether the site still holds what TOU sync left (or nothing says otherwise).
+
+        Other prices there, with automatic sync on: pause it and raise the fixable repair.
+        """
+        held = rates_digest(site.tariff_content_v2)
+        if self._sent_rates is None or held is None or held == self._sent_rates:
+            return True
+        # The last upload is gone from the site: the same plan is no longer "unchanged".
+        self._sent_fingerprint = None
+        if self.automatic and not self._replaced:
+            self._replaced = True
+            entry = self.config_entry
+            LOGGER.warning(
+                "Another app replaced the tariff TOU sync put on energy site %s; automatic"
+                " sync is paused until you choose what to keep (see Repairs)",
+                self.site_id,
+            )
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                replaced_issue_id(entry.entry_id),
+                is_fixable=True,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="tou_tariff_replaced",
+                translation_placeholders={"site": entry.title},
+                data={"entry_id": entry.entry_id},
+            )
+        return False
+
+    def _remember(self, held: Mapping[str, Any] | None) -> None:
+        """Keep (and store) the prices TOU sync left on the site; None when not known."""
+        self._sent_rates = rates_digest(held)
+        self._store.async_delay_save(lambda: {"sent_rates": self._sent_rates}, STORE_DELAY_S)
 
     def _plan(self, series: PriceSeries, now: datetime) -> PlannedTariff:
         if series.billing is Billing.HOURLY_AVERAGE:
@@ -351,9 +456,12 @@ class TouSyncCoordinator(TesCoordinator[TouSyncState]):
         except ClientError as err:
             if isinstance(err, RateLimitError):
                 self._blocked_until = now + timedelta(seconds=err.retry_after)
+            self._remember(None)  # sent, but what the site holds now is not known
             return SyncResult(
                 at=now, result="unverified", detail=str(err), planned=planned, uploaded=True
             )
+        # Whatever it holds, it is what this upload left there.
+        self._remember(read_back.tariff_content_v2)
         if not same_rates(planned.tariff, read_back.tariff_content_v2):
             return SyncResult(
                 at=now,
@@ -371,7 +479,7 @@ class TouSyncCoordinator(TesCoordinator[TouSyncState]):
         issue_id = f"tou_sync_failed_{self.config_entry.entry_id}"
         if result.result in {"uploaded", "unchanged", "already_synced"}:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-        else:
+        elif result.result != "tariff_replaced":  # that one has its own repair
             LOGGER.warning(
                 "TOU sync for site %s did not upload (%s: %s); the previous tariff stays",
                 self.site_id,
