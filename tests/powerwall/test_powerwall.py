@@ -45,7 +45,7 @@ from custom_components.tesla_energy_sync.const import (
     CONF_POWERWALL_MODE,
     DOMAIN,
 )
-from custom_components.tesla_energy_sync.powerwall import views
+from custom_components.tesla_energy_sync.powerwall import proxy
 from custom_components.tesla_energy_sync.powerwall.combined.coordinator import CombinedCoordinator
 from custom_components.tesla_energy_sync.powerwall.combined.values import PowerwallCombined
 from simulators.powerwall import PowerwallSimulator
@@ -562,7 +562,7 @@ async def test_proxy_views(
     assert await get("combined/aggregates") is None
     assert await get("combined/alerts") is None
 
-    assert (await client.get(f"{base}/combined/temps")).status == 404
+    assert (await client.get(f"{base}/combined/csv")).status == 404  # not served here
     anonymous = await hass_client_no_auth()
     assert (await anonymous.get(f"{base}/combined/aggregates")).status == 401
 
@@ -623,15 +623,11 @@ def test_combined_vitals_and_strings() -> None:
     """Vitals merge by device serial; strings are told apart by their gateway."""
     tedapi = _snapshot(din="TG1", vitals={"TEPOD--1": {"x": 1}}, strings={"A": {"Power": 1.0}})
     customer = _snapshot(din=None)
-
-    def of(*snapshots: PowerwallSnapshot) -> Any:
-        return SimpleNamespace(complete=list(snapshots) if snapshots else None)
-
-    assert views._combined_vitals(of()) is None
-    assert views._combined_vitals(of(customer, customer)) is None
-    assert views._combined_strings(of(customer, customer)) is None
-    assert views._combined_vitals(of(tedapi, customer)) == {"TEPOD--1": {"x": 1}}
-    assert views._combined_strings(of(customer, tedapi, replace(tedapi, din=None))) == {
+    vitals, strings = proxy.COMBINED["vitals"], proxy.COMBINED["strings"]
+    assert vitals([customer, customer]) is None
+    assert strings([customer, customer]) is None
+    assert vitals([tedapi, customer]) == {"TEPOD--1": {"x": 1}}
+    assert strings([customer, tedapi, replace(tedapi, din=None)]) == {
         "TG1/A": {"Power": 1.0},
         "2/A": {"Power": 1.0},
     }

@@ -166,8 +166,8 @@ class PowerwallSnapshot:
     are pypowerwall's own dicts (what its proxy serves): TEDAPI fills them; the customer
     API of firmware 23.44 and later has no vitals, so there they are None.
 
-    `aggregates` and `battery_blocks` are the gateway's own answers, kept for the
-    proxy-compatible views; `packs` are those blocks read for entities; `temps` is
+    `aggregates` and `system_status` are the gateway's own answers, kept for the
+    proxy-compatible views; `packs` are its battery blocks read for entities; `temps` is
     pypowerwall's temperature per device (from vitals). The sitemaster and grid-services
     flags are None where the gateway does not report them (TEDAPI, a Powerwall 3 on the
     LAN). `rejected` counts the values the gateway sent that no entity can take.
@@ -203,9 +203,14 @@ class PowerwallSnapshot:
     max_charge_power_w: float | None = None
     max_discharge_power_w: float | None = None
     packs: tuple[BatteryPack, ...] = ()
-    battery_blocks: tuple[dict[str, Any], ...] = ()
+    system_status: dict[str, Any] | None = None
     temps: dict[str, Any] | None = None
     rejected: int = 0
+
+    @property
+    def battery_blocks(self) -> tuple[dict[str, Any], ...]:
+        """Return the battery blocks of /api/system_status that are objects, in its order."""
+        return () if self.system_status is None else _blocks(self.system_status)
 
     @property
     def off_grid(self) -> bool:
@@ -222,9 +227,11 @@ class PowerwallSnapshot:
         # Vitals, temperatures and blocks are keyed by serial numbers: show how many, not which.
         shown["vitals"] = None if self.vitals is None else len(self.vitals)
         shown["temps"] = None if self.temps is None else len(self.temps)
-        shown["battery_blocks"] = len(self.battery_blocks)
         shown["strings"] = None if self.strings is None else sorted(self.strings)
         shown["aggregates"] = None if self.aggregates is None else sorted(self.aggregates)
+        # What entities take from /api/system_status is shown above; its blocks, counted.
+        del shown["system_status"]
+        shown["battery_blocks"] = len(self.battery_blocks)
         return shown
 
 
@@ -352,7 +359,8 @@ def build_snapshot(
     }
     status = status if isinstance(status, dict) else {}
     operation = operation if isinstance(operation, dict) else {}
-    system_status = system_status if isinstance(system_status, dict) else {}
+    raw_system_status = system_status if isinstance(system_status, dict) else None
+    system_status = raw_system_status or {}
     grid = grid_status_payload if isinstance(grid_status_payload, dict) else {}
     sitemaster = sitemaster if isinstance(sitemaster, dict) else {}
     level_raw = finite(soe)
@@ -363,7 +371,6 @@ def build_snapshot(
     if isinstance(blocks, bool) or not isinstance(blocks, int):
         listed = system_status.get("battery_blocks")
         blocks = len(listed) if isinstance(listed, list) and listed else None
-    battery_blocks = _blocks(system_status)
     alert_list = alerts if isinstance(alerts, list) else []
     return PowerwallSnapshot(
         mode=mode,
@@ -396,8 +403,10 @@ def build_snapshot(
         connected_to_tesla=read.flag(sitemaster, "connected_to_tesla"),
         max_charge_power_w=read.number(system_status, "max_charge_power"),
         max_discharge_power_w=read.number(system_status, "max_discharge_power"),
-        packs=tuple(pack for block in battery_blocks if (pack := read.pack(block)) is not None),
-        battery_blocks=battery_blocks,
+        packs=tuple(
+            pack for block in _blocks(system_status) if (pack := read.pack(block)) is not None
+        ),
+        system_status=raw_system_status,
         temps=temps if isinstance(temps, dict) else None,
         rejected=read.rejected,
     )
