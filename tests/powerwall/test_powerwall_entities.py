@@ -6,6 +6,7 @@ pypowerwall and Home Assistant.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -21,17 +22,20 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.tesla_energy_sync.clients.powerwall import (
+    PackGridState,
     PowerwallCredentials,
     PowerwallGateway,
     PowerwallMode,
 )
 from custom_components.tesla_energy_sync.const import CONF_CONTROL, DOMAIN
 from custom_components.tesla_energy_sync.powerwall.control import PowerwallControl
+from custom_components.tesla_energy_sync.powerwall.packs import PACK_SENSORS
 from simulators.powerwall import PowerwallSimulator
 
 from ..conftest import DIN, PASSWORD, gateway_state as state, powerwall_entry, setup_entry
 from ..helpers import advance, entity_id
 
+INTEGRATION = Path(__file__).parents[2] / "custom_components" / DOMAIN
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 
 
@@ -294,3 +298,28 @@ async def test_pack_entities_on_reload_keep_their_ids(
     after = {e.unique_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)}
     assert before == after
     assert {f"{DIN}_{powerwall_simulator.pack_serial(i)}_pack_power" for i in (0, 1)} <= after
+
+
+async def test_off_grid_after_the_password_changed(
+    hass: HomeAssistant, powerwall_simulator: PowerwallSimulator
+) -> None:
+    """A gateway that refuses the stored login on a command says the command failed."""
+    sim = powerwall_simulator
+    await setup_entry(hass, powerwall_entry(sim, options={CONF_CONTROL: True}))
+    sim.password = "changed by a firmware update"
+    sim.login.tokens.clear()
+    with pytest.raises(HomeAssistantError) as failed:
+        await _switch(hass, True)
+    assert failed.value.translation_key == "powerwall_command_failed"
+    assert sim.grid_state == "SystemGridConnected"
+
+
+def test_pack_names_and_icons() -> None:
+    """The packs' sensors are named in strings.json and have icons, as described ones must."""
+    strings = json.loads((INTEGRATION / "strings.json").read_text(encoding="utf-8"))
+    icons = json.loads((INTEGRATION / "icons.json").read_text(encoding="utf-8"))
+    for description in PACK_SENSORS:
+        assert description.translation_key in strings["entity"]["sensor"]
+        assert description.translation_key in icons["entity"]["sensor"]
+    states = strings["entity"]["sensor"]["pack_grid_state"]["state"]
+    assert set(states) == {str(state) for state in PackGridState}

@@ -9,19 +9,25 @@ The clock is frozen, so both see the same moment of the simulated day.
 
 from __future__ import annotations
 
+from dataclasses import replace
 import json
 from pathlib import Path
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.tesla_energy_sync.clients.powerwall import GridStatus, PowerwallMode
+from custom_components.tesla_energy_sync.clients.powerwall_models import build_snapshot
 from custom_components.tesla_energy_sync.const import DOMAIN
+from custom_components.tesla_energy_sync.powerwall.proxy import COMBINED, GATEWAY
 from simulators.powerwall import PowerwallSimulator
 
 from ..conftest import DINS, EMAIL, PASSWORD, StartSim, powerwall_entry, setup_entry
+from ..helpers import advance
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 
@@ -252,3 +258,63 @@ async def test_combined_views_number_every_gateways_powerwalls(
     assert answers["soe"]["percentage"] == pytest.approx(
         sum(sim.level_raw_pct * sim.full_pack_wh for sim in sims) / capacity, abs=0.01
     )
+
+
+@pytest.mark.usefixtures("frozen")  # before the client's token is issued
+async def test_a_gateway_that_stops_answering_answers_null(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    start_sim: StartSim,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """While its gateway does not answer, every endpoint of a loaded entry is null."""
+    assert await async_setup_component(hass, "http", {})
+    sim = await start_sim(din=DINS[0])
+    await setup_entry(hass, powerwall_entry(sim))
+    sim.fault = "offline"
+    await advance(hass, freezer, 15)
+    answers = await _views(hass, hass_client, DINS[0])
+    assert answers == dict.fromkeys(ENDPOINTS)
+
+
+def test_bodies_of_gateways_that_report_little() -> None:
+    """No firmware is "SolarOnly"; unknown parts leave combined values unknown, as the proxy would."""
+    bare = build_snapshot(
+        PowerwallMode.LOCAL,
+        status=None,
+        site_name=None,
+        aggregates={"site": {"instant_power": 10.0}},
+        soe=None,
+        operation=None,
+        grid_status=None,
+        system_status=None,
+        time_remaining=None,
+        alerts=None,
+    )
+    assert bare is not None
+    assert GATEWAY["version"](bare) == {"version": "SolarOnly", "vint": 0}
+    assert GATEWAY["soe"](bare) is None
+    assert GATEWAY["pod"](bare) == {
+        "nominal_full_pack_energy": None,
+        "nominal_energy_remaining": None,
+        "time_remaining_hours": None,
+        "backup_reserve_percent": None,
+    }
+    assert GATEWAY["freq"](bare) == {"grid_status": None}
+    up = replace(bare, grid_status=GridStatus.UP, firmware="24.44.1 6c12f5a9")
+    syncing = replace(bare, grid_status=GridStatus.SYNCING, firmware="x")
+    down = replace(bare, grid_status=GridStatus.DOWN)
+    assert COMBINED["freq"]([up, bare])["grid_status"] is None
+    assert COMBINED["freq"]([up, syncing])["grid_status"] == -1
+    assert COMBINED["freq"]([syncing, down])["grid_status"] == 0
+    assert COMBINED["soe"]([up, syncing]) is None
+    assert COMBINED["version"]([up, syncing]) == {"version": "24.44.1 6c12f5a9", "vint": 244401}
+    assert COMBINED["version"]([bare, syncing]) == {"version": "SolarOnly", "vint": 0}
+    pod = COMBINED["pod"]([up, syncing])
+    assert pod["backup_reserve_percent"] is None
+    assert pod["time_remaining_hours"] is None
+    assert COMBINED["aggregates"]([up, syncing])["site"] == {
+        "instant_power": 20.0,
+        "energy_imported": None,
+        "energy_exported": None,
+    }

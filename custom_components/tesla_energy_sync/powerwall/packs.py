@@ -206,8 +206,7 @@ class PackSensor(CoordinatorEntity[PowerwallCoordinator], SensorEntity):
 def remove_stale_pack(entry: TesConfigEntry, device: dr.DeviceEntry) -> bool:
     """Allow deleting a pack's device once the gateway no longer reports that pack."""
     runtime = entry.runtime_data
-    if not isinstance(runtime, PowerwallRuntime):
-        return False
+    assert isinstance(runtime, PowerwallRuntime)  # noqa: S101 - the registry routes by kind
     coordinator = runtime.gateway
     data = coordinator.data
     current = {
