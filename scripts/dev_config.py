@@ -1,9 +1,9 @@
-"""Prepare config/ for scripts/develop: requirements to install, seeded entries, onboarding.
+"""Prepare config/ for scripts/develop: requirements, seeded entries, onboarding, dashboard.
 
 Run inside the project venv. `requirements` prints the pip requirements of the integrations the
 dev configuration loads; `seed` writes config entries that point at the simulators (or at real
-services given in TES_* variables), marks onboarding done, creates the `dev` user and stores a
-confirmed loopback-only HTTP config.
+services given in TES_* variables), marks onboarding done, creates the `dev` user, stores a
+confirmed loopback-only HTTP config and links the repository's dashboard into the config folder.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ DOMAIN = "tesla_energy_sync"
 COMPONENTS = Path(homeassistant.__file__).parent / "components"
 DEV_INTEGRATIONS = ("frontend", "config", "energy", "history", "logbook", "automation", "recorder")
 DEV_USER = "dev"
+DASHBOARD = Path(__file__).resolve().parents[1] / "dashboards" / "tesla_energy_sync.yaml"
+# The name configuration.yaml's `lovelace: dashboards:` entry gives as its filename.
+DASHBOARD_LINK = "tesla_energy_sync_dashboard.yaml"
 
 
 def requirements() -> list[str]:
@@ -82,6 +85,17 @@ def _garage_zone(config: Path) -> None:
         f"- name: Garage\n  latitude: {latitude}\n  longitude: {longitude}\n"
         "  radius: 150\n  icon: mdi:garage\n"
     )
+
+
+def _link_dashboard(config: Path) -> None:
+    """Link the repository's dashboard where configuration.yaml's YAML dashboard reads it."""
+    # A relative link works both inside the sysroot (/repo) and on the host, and from a test
+    # copy of the config folder too; edits to the repository's file show without a re-seed.
+    link = config / DASHBOARD_LINK
+    target = Path(os.path.relpath(DASHBOARD.resolve(), config.resolve()))
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(target)
 
 
 def _loopback_hosts() -> list[str]:
@@ -252,6 +266,7 @@ def seed(
     )
     seeded = (amber, comed, wall_connector, tou_sync, fleet, *gateways, *combined)
     _garage_zone(config)
+    _link_dashboard(config)
     ours = {e["unique_id"] for e in seeded}
     kept = [
         e

@@ -43,6 +43,7 @@ async def _pick(hass: HomeAssistant, kind: EntryKind) -> Any:
         "amber",
         "comed",
         "wall_connector",
+        "tesla_account",
         "tou_sync",
         "fleet_telemetry",
         "powerwall",
@@ -112,7 +113,7 @@ async def test_amber_site_picker(hass: HomeAssistant, amber_simulator: AmberSimu
     [
         ("psk_wrong", None, None, "invalid_auth"),
         (AMBER_TOKEN, "server_error", None, "cannot_connect"),
-        (AMBER_TOKEN, "malformed", None, "unknown"),
+        (AMBER_TOKEN, "malformed", None, "invalid_response"),
         (AMBER_TOKEN, None, [], "no_sites"),
         (AMBER_TOKEN, None, "closed", "no_sites"),
     ],
@@ -234,7 +235,7 @@ async def test_comed(hass: HomeAssistant, comed_simulator: ComEdSimulator) -> No
 
 
 @pytest.mark.parametrize(
-    ("fault", "error"), [("server_error", "cannot_connect"), ("malformed", "unknown")]
+    ("fault", "error"), [("server_error", "cannot_connect"), ("malformed", "invalid_response")]
 )
 async def test_comed_errors(
     hass: HomeAssistant, comed_simulator: ComEdSimulator, fault: str, error: str

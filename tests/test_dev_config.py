@@ -97,3 +97,10 @@ def test_seed_repairs_what_an_earlier_run_left(tmp_path: Path) -> None:
     assert people[0]["group_ids"] == ["system-admin"]
     onboarding = _storage(tmp_path, "onboarding")
     assert onboarding["done"]
+
+    # The repository's dashboard is linked where configuration.yaml's YAML dashboard reads it.
+    configuration = (ROOT / "config" / "configuration.yaml").read_text()
+    link = tmp_path / "tesla_energy_sync_dashboard.yaml"
+    assert f"filename: {link.name}" in configuration
+    assert link.is_symlink()
+    assert link.resolve() == ROOT / "dashboards" / "tesla_energy_sync.yaml"

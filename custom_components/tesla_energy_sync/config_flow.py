@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.core import callback
+from homeassistant.helpers.config_entry_oauth2_flow import AbstractOAuth2FlowHandler
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 
 from .const import DOMAIN
@@ -17,8 +18,14 @@ if TYPE_CHECKING:
     _SourceSteps = ConfigFlow
 else:
     # Each source's steps are a ConfigFlow mixin in its own package (flow.py); the flow
-    # inherits them all, in the registry's order.
-    _SourceSteps = type("_SourceSteps", tuple(spec.flow for spec in SOURCES.values()), {})
+    # inherits them all, in the registry's order. Home Assistant's OAuth2 handler (the Tesla
+    # account's sign-in) is put last: its __init__ does not call super(), so every other
+    # source's __init__ must come before it.
+    _SourceSteps = type(
+        "_SourceSteps",
+        (*(spec.flow for spec in SOURCES.values()), AbstractOAuth2FlowHandler),
+        {},
+    )
 
 
 class TesConfigFlow(_SourceSteps, domain=DOMAIN):

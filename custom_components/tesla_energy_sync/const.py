@@ -29,6 +29,7 @@ class EntryKind(StrEnum):
     FLEET_TELEMETRY = "fleet_telemetry"
     POWERWALL = "powerwall"
     POWERWALL_COMBINED = "powerwall_combined"
+    TESLA_ACCOUNT = "tesla_account"
 
 
 COMED_UNIQUE_ID: Final = "comed_hourly_pricing"
@@ -68,6 +69,11 @@ WALL_CONNECTOR_LIFETIME_INTERVAL: Final = timedelta(seconds=60)
 WALL_CONNECTOR_INFO_INTERVAL: Final = timedelta(minutes=5)
 WALL_CONNECTOR_TIMEOUT: Final = 10.0
 EVENT_SESSION_ENDED: Final = f"{DOMAIN}_charging_session_ended"
+EVENT_CHARGER_ALERT: Final = f"{DOMAIN}_charger_alert"
+SERVICE_GET_CHARGING_SESSIONS: Final = "get_charging_sessions"
+SERVICE_GET_CHARGING_SUMMARY: Final = "get_charging_summary"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
 SESSION_STORE_VERSION: Final = 1
 EVSE_STATES: Final = (
     "booting",
@@ -96,6 +102,8 @@ PRICE_DESCRIPTORS: Final = (
 # each boundary and re-polls an estimate at +18/+33/+48 s, then not before the next boundary,
 # so a price still an estimate at +60 s stays one: the sync then goes ahead with it.
 CONF_ENERGY_SITE_ID: Final = "energy_site_id"
+# The Tesla account entry a TOU sync or Powerwall takes its cloud session from.
+CONF_ACCOUNT_ENTRY: Final = "account_entry_id"
 CONF_AUTOMATIC: Final = "automatic"
 TOU_FINAL_DEADLINE: Final = timedelta(seconds=60)
 # A final price comes with other updates close by; the sync reads the series once they settle.

@@ -11,6 +11,7 @@ from .fleet_telemetry import SPEC as FLEET_TELEMETRY
 from .powerwall import SPEC as POWERWALL
 from .powerwall.combined import SPEC as POWERWALL_COMBINED
 from .runtime import SourceSpec, TesConfigEntry
+from .tesla_account import SPEC as TESLA_ACCOUNT
 from .tou_sync import SPEC as TOU_SYNC
 from .wall_connector import SPEC as WALL_CONNECTOR
 
@@ -20,6 +21,7 @@ SOURCES: Final[dict[EntryKind, SourceSpec]] = {
         AMBER,
         COMED,
         WALL_CONNECTOR,
+        TESLA_ACCOUNT,
         TOU_SYNC,
         FLEET_TELEMETRY,
         POWERWALL,

@@ -379,7 +379,8 @@ async def test_config_flow(hass: HomeAssistant, broker: TansuBroker) -> None:
         CONF_TOPIC_PREFIX: PREFIX,
         CONF_GROUP_ID: "ha",
         CONF_OFFSET_RESET: "latest",
-        CONF_VINS: "5yj3sim0000000001, 5YJYSIM0000000002",
+        # Real VINs (ISO 3779 has no I, O or Q, unlike the simulator's).
+        CONF_VINS: "5yj3e1ea7kf000001, 5YJYGDEE1LF000002",
         "security_protocol": "PLAINTEXT",
     }
     with patch("custom_components.tesla_energy_sync.async_setup_entry", return_value=True):
@@ -389,7 +390,7 @@ async def test_config_flow(hass: HomeAssistant, broker: TansuBroker) -> None:
             result["flow_id"], {**user_input, CONF_BOOTSTRAP_SERVERS: broker.bootstrap}
         )
         assert result["type"] == "create_entry"
-        assert result["data"][CONF_VINS] == [VIN, OTHER_VIN]
+        assert result["data"][CONF_VINS] == ["5YJ3E1EA7KF000001", "5YJYGDEE1LF000002"]
         assert result["result"].unique_id == f"{broker.bootstrap}|{PREFIX}"
 
         again = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})

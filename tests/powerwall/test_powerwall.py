@@ -297,14 +297,14 @@ async def test_flow_errors(
 async def test_flow_unexpected_answer(
     hass: HomeAssistant, powerwall_simulator: PowerwallSimulator
 ) -> None:
-    """An answer the client cannot use is an unknown error (and logged)."""
+    """An answer the client cannot use is an invalid response (logged at debug level)."""
     flow_id = await _start_flow(hass)
     with patch(
         "custom_components.tesla_energy_sync.clients.powerwall.PowerwallGateway.read",
         side_effect=ResponseError("no usable aggregates"),
     ):
         result = await hass.config_entries.flow.async_configure(flow_id, _form(powerwall_simulator))
-    assert result["errors"] == {"base": "unknown"}
+    assert result["errors"] == {"base": "invalid_response"}
 
 
 async def test_flow_without_din(

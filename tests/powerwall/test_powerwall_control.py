@@ -135,9 +135,33 @@ async def test_options_find_the_gateway_site(
     assert entry.state is ConfigEntryState.LOADED
     assert state(hass, "switch", "grid_charging") == STATE_OFF
 
-    # An empty token takes the cloud away again (and its entities with it).
+    # The form never shows the stored token; left empty, the token is kept.
+    form = await hass.config_entries.options.async_init(entry.entry_id)
+    assert form["data_schema"] is not None
+    cloud_fields = form["data_schema"].schema[CONF_CLOUD].schema.schema
+    shown = [(key.description or {}).get("suggested_value") for key in cloud_fields]
+    shown += [key.default() for key in cloud_fields if callable(key.default)]
+    assert TESLA_TOKEN not in shown
+    assert cloud.base_url in shown
     result = await submit("", cloud.base_url)
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options == {CONF_POLL_INTERVAL: 15, **cloud_options(cloud)}
+    # A new URL with the token left empty: the stored token is checked against it.
+    result = await submit("", "http://127.0.0.1:9")
+    assert result["errors"] == {"base": "cannot_connect"}
+
+    # "Forget" takes the cloud away again (and its entities with it).
+    form = await hass.config_entries.options.async_init(entry.entry_id)
+    form = await hass.config_entries.options.async_configure(
+        form["flow_id"],
+        {
+            CONF_POLL_INTERVAL: 15,
+            CONF_CONTROL: True,
+            CONF_CLOUD: {CONF_BASE_URL: cloud.base_url, "forget": True},
+        },
+    )
+    assert form["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert entry.options == {CONF_POLL_INTERVAL: 15, CONF_CONTROL: True}
     assert state(hass, "switch", "grid_charging") == STATE_UNAVAILABLE

@@ -64,7 +64,7 @@ async def test_user_host(
 
 
 @pytest.mark.parametrize(
-    ("fault", "error"), [("offline", "cannot_connect"), ("malformed", "unknown")]
+    ("fault", "error"), [("offline", "cannot_connect"), ("malformed", "invalid_response")]
 )
 async def test_user_errors(
     hass: HomeAssistant,

@@ -7,8 +7,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from ..clients.tesla_energy import DEFAULT_TESLA_BASE_URL, TeslaEnergyClient
-from ..const import CONF_BASE_URL, CONF_CONTROL, CONF_ENERGY_SITE_ID, EntryKind
+from ..const import CONF_ACCOUNT_ENTRY, CONF_BASE_URL, CONF_CONTROL, CONF_ENERGY_SITE_ID, EntryKind
 from ..runtime import SourceSpec, TesConfigEntry
+from ..tesla_account.account import AccountEnergyClient
 from .cloud import PowerwallCloudCoordinator
 from .control import PowerwallControl
 from .coordinator import PowerwallCoordinator, PowerwallRuntime, powerwall_poll_interval
@@ -39,12 +40,18 @@ async def async_build(hass: HomeAssistant, entry: TesConfigEntry) -> PowerwallRu
     options = entry.options
     enabled = bool(options.get(CONF_CONTROL, False))
     cloud: PowerwallCloudCoordinator | None = None
-    if enabled and options.get(CONF_ACCESS_TOKEN):
+    client: TeslaEnergyClient | None = None
+    account = hass.config_entries.async_get_entry(options.get(CONF_ACCOUNT_ENTRY, ""))
+    if enabled and account is not None:
+        # A Tesla account's session; while it is not loaded only the cloud half waits.
+        client = AccountEnergyClient(hass, account)
+    elif enabled and options.get(CONF_ACCESS_TOKEN):
         client = TeslaEnergyClient(
             async_get_clientsession(hass),
             options[CONF_ACCESS_TOKEN],
             base_url=options.get(CONF_BASE_URL, DEFAULT_TESLA_BASE_URL),
         )
+    if client is not None:
         cloud = PowerwallCloudCoordinator(
             hass, entry, client, options[CONF_ENERGY_SITE_ID], coordinator.din
         )
