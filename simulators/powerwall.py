@@ -9,11 +9,16 @@ at night; the state of energy and every lifetime counter integrate the same flow
 
 A wrong password answers 401 "bad credentials"; `lockout_after` failures in a row lock
 logins out with 429 "API Limit Reached" for `lockout_seconds`, the right password
-included. Firmware is newer than 23.44, so /api/devices/vitals is 404 and pypowerwall
-reads alerts from /api/solar_powerwall. POST /api/operation writes the reserve (raw
-scale) and the mode; real gateways refuse it to the customer role with 403
-(docs/powerwall.md#writes), which `operation_writable = False` reproduces. TEDAPI is not
-served: pypowerwall sends it only to 192.168.91.1.
+included. By default the firmware is newer than 23.44, so /api/devices/vitals is 404 and
+pypowerwall reads alerts from /api/solar_powerwall; `vitals=True` plays older firmware
+that serves them (protobuf: a thermal controller, pack and inverter per Powerwall, the
+backup gateway's island and meter readings, and the solar inverter's strings), and
+`status_din=False` firmware whose /api/status has no DIN (/api/powerwalls carries it).
+POST /api/operation writes the reserve (raw scale) and the mode, and POST
+/api/v2/islanding/mode takes the site off the grid and back; real gateways refuse both to
+the customer role with 403 (docs/powerwall.md#writes), which `operation_writable = False`
+and `islanding_writable = False` reproduce. TEDAPI is not served: pypowerwall sends it
+only to 192.168.91.1.
 
 Faults on top of the shared ones: "offline" (connections dropped unanswered),
 "sitemaster_stopped" (502 on aggregates and soe, as captured), "rate_limited" (429
@@ -54,6 +59,7 @@ OWN_FAULTS: Final = frozenset({"offline", "sitemaster_stopped", "rate_limited", 
 GRID_UP: Final = "SystemGridConnected"
 GRID_DOWN: Final = "SystemIslandedActive"
 MODES: Final = ("self_consumption", "backup", "autonomous")
+ISLAND_MODES: Final = {"intentional_reconnect_failsafe": GRID_DOWN, "backup": GRID_UP}
 BLOCK_FULL_WH: Final = 13_500.0
 BLOCK_POWER_W: Final = 5_000.0
 _OK_HEADERS: Final = {"Cache-Control": "no-cache"}
@@ -199,6 +205,8 @@ class PowerwallSimulator(SimulatorServer):
         lockout_seconds: float = 600.0,
         token_lifetime: float = 3_600.0,
         step_seconds: float = 60.0,
+        vitals: bool = False,
+        status_din: bool = True,
     ) -> None:
         """Prepare an unstarted gateway."""
         if not 1 <= batteries <= 3:
@@ -223,7 +231,13 @@ class PowerwallSimulator(SimulatorServer):
         self.reserve_raw_pct = reserve_raw_pct
         self.mode = mode
         self.grid_state = GRID_UP
+        self.grid_services_active = False
+        self.sitemaster_running = True
+        self.connected_to_tesla = True
         self.operation_writable = True
+        self.islanding_writable = True
+        self.vitals = vitals
+        self.status_din = status_din
         self.alerts: set[str] = set()
         self.counters = Counters()
         self.lockout_after = lockout_after
@@ -375,7 +389,7 @@ class PowerwallSimulator(SimulatorServer):
                 "last_phase_energy_communication_time": "0001-01-01T00:00:00Z",
                 "timeout": 1_500_000_000,
                 "num_meters_aggregated": 1,
-                "instant_total_current": 0,
+                "instant_total_current": round(power / voltage, 3) if voltage else 0,
             }
 
         battery = section(
@@ -394,11 +408,11 @@ class PowerwallSimulator(SimulatorServer):
         }
 
     def status(self) -> dict[str, Any]:
-        """Return /api/status."""
+        """Return /api/status (without the DIN for `status_din=False`)."""
         started = self._started or self.now()
         up = max((self.now() - started).total_seconds(), 0.0)
         return {
-            "din": self.din,
+            **({"din": self.din} if self.status_din else {}),
             "start_time": started.strftime("%Y-%m-%d %H:%M:%S +0000"),
             "up_time_seconds": f"{int(up // 3600)}h{int(up % 3600 // 60)}m{up % 60:.6f}s",
             "is_new": False,
@@ -428,7 +442,7 @@ class PowerwallSimulator(SimulatorServer):
         blocks: list[dict[str, Any]] = [
             {
                 "PackagePartNumber": "2012170-25-E",
-                "PackageSerialNumber": f"TG{self.din[-10:]}{index}",
+                "PackageSerialNumber": self.pack_serial(index),
                 "pinv_state": "PINV_GridFollowing" if self.grid_up else "PINV_GridForming",
                 "pinv_grid_state": "Grid_Compliant" if self.grid_up else "Grid_Uncompliant",
                 "nominal_energy_remaining": round(full * share),
@@ -487,6 +501,102 @@ class PowerwallSimulator(SimulatorServer):
             "inverter_nominal_usable_power": power,
             "expected_energy_remaining": 0,
         }
+
+    def pack_serial(self, index: int) -> str:
+        """Return the serial number of the index-th Powerwall (as /api/system_status has it)."""
+        return f"TG{self.din[-10:]}{index}"
+
+    def vitals_devices(self) -> dict[str, dict[str, Any]]:
+        """Return the devices of /api/devices/vitals: their vitals and alerts, by device name."""
+        flows = self.flows()
+        share = self.energy_wh / self.full_pack_wh
+        solar = max(flows.solar, 0.0)
+        devices: dict[str, dict[str, Any]] = {}
+        for index, full in enumerate(self.block_full_wh):
+            serial = self.pack_serial(index)
+            devices[f"TETHC--2012170-25-E--{serial}"] = {
+                "THC_State": "THC_STATE_AUTONOMOUSCONTROL",
+                "THC_AmbientTemp": 22.5 + 1.5 * index,
+            }
+            devices[f"TEPOD--1081100-13-V--{serial}"] = {
+                "POD_nom_energy_remaining": round(full * share, 1),
+                "POD_nom_full_pack_energy": full,
+                "POD_nom_energy_to_be_charged": round(full * (1 - share), 1),
+                "POD_available_charge_power": BLOCK_POWER_W,
+                "POD_available_dischg_power": BLOCK_POWER_W,
+                "POD_ActiveHeating": False,
+                "POD_ChargeComplete": share >= 1.0,
+                "POD_ChargeRequest": False,
+                "POD_DischargeComplete": share <= 0.0,
+                "POD_PermanentlyFaulted": False,
+                "POD_PersistentlyFaulted": False,
+                "POD_enable_line": True,
+            }
+            devices[f"TEPINV--1081100-13-V--{serial}"] = {
+                "PINV_Fout": 60.008,
+                "PINV_VSplit1": 121.8,
+                "PINV_VSplit2": 121.9,
+                "PINV_Pout": round(flows.battery / self.batteries / 1000.0, 3),
+                "PINV_State": "PINV_GridFollowing" if self.grid_up else "PINV_GridForming",
+                # The gateway's alerts ride on the first inverter, as some firmware puts them.
+                **({"alerts": sorted(self.alerts)} if index == 0 and self.alerts else {}),
+            }
+        devices[f"TESYNC--1493315-01-F--{self.din[-12:]}"] = {
+            "ISLAND_FreqL1_Main": 60.0 if self.grid_up else 0.0,
+            "ISLAND_FreqL1_Load": 60.0,
+            "ISLAND_VL1N_Main": 121.0 if self.grid_up else 0.0,
+            "ISLAND_VL1N_Load": 121.0,
+            "ISLAND_GridConnected": self.grid_up,
+            "METER_X_CTA_InstRealPower": round(flows.site / 2, 1),
+            "METER_X_CTB_InstRealPower": round(flows.site / 2, 1),
+            "METER_X_VL1N": 121.0,
+        }
+        inverter = f"1538100-00-F--CN{self.din[-10:]}"
+        devices[f"PVAC--{inverter}"] = {
+            "PVAC_Fout": 60.016,
+            "PVAC_Pout": solar,
+            **{
+                f"PVAC_{name}_{string}": value
+                for string in "AB"
+                for name, value in (
+                    ("PVMeasuredVoltage", 256.9),
+                    ("PVCurrent", round(solar / 2 / 256.9, 2)),
+                    ("PVMeasuredPower", round(solar / 2, 1)),
+                    ("PvState", "PV_Active" if solar > 0 else "PV_Standby"),
+                )
+            },
+        }
+        devices[f"PVS--{inverter}"] = {
+            "PVS_StringA_Connected": True,
+            "PVS_StringB_Connected": True,
+        }
+        return devices
+
+    def vitals_protobuf(self) -> bytes:
+        """Return /api/devices/vitals as the gateway sends it (pypowerwall's own protobuf schema)."""
+        from pypowerwall.local import tesla_pb2
+
+        message = tesla_pb2.DevicesWithVitals()
+        for name, vitals in self.vitals_devices().items():
+            entry = message.devices.add()
+            entry.device.device.din.value = name
+            entry.device.device.partNumber.value = name.split("--")[1]
+            entry.device.device.serialNumber.value = name.split("--")[-1]
+            for key, value in vitals.items():
+                if key == "alerts":
+                    entry.alerts.extend(value)
+                    continue
+                vital = entry.vitals.add()
+                vital.name = key
+                if isinstance(value, bool):
+                    vital.boolValue = value
+                elif isinstance(value, int):
+                    vital.intValue = value
+                elif isinstance(value, float):
+                    vital.floatValue = value
+                else:
+                    vital.stringValue = str(value)
+        return bytes(message.SerializeToString())
 
     def site_info(self) -> dict[str, Any]:
         """Return /api/site_info (newer firmware shape)."""
@@ -568,7 +678,7 @@ class PowerwallSimulator(SimulatorServer):
                 {
                     "Type": "",
                     "PackagePartNumber": "2012170-25-E",
-                    "PackageSerialNumber": f"TG{self.din[-10:]}{index}",
+                    "PackageSerialNumber": self.pack_serial(index),
                     "type": "SolarPowerwall",
                     "grid_state": "Grid_Compliant",
                     "grid_reconnection_time_seconds": 0,
@@ -592,7 +702,7 @@ class PowerwallSimulator(SimulatorServer):
             "/api/system_status/soe": lambda: {"percentage": self.level_raw_pct},
             "/api/system_status/grid_status": lambda: {
                 "grid_status": self.grid_state,
-                "grid_services_active": False,
+                "grid_services_active": self.grid_services_active,
             },
             "/api/status": self.status,
             "/api/site_info": self.site_info,
@@ -606,9 +716,9 @@ class PowerwallSimulator(SimulatorServer):
             "/api/solar_powerwall": self.solar_powerwall,
             "/api/troubleshooting/problems": lambda: {"problems": []},
             "/api/sitemaster": lambda: {
-                "status": "StatusUp",
-                "running": True,
-                "connected_to_tesla": True,
+                "status": "StatusUp" if self.sitemaster_running else "StatusDown",
+                "running": self.sitemaster_running,
+                "connected_to_tesla": self.connected_to_tesla,
                 "power_supply_mode": False,
                 "can_reboot": "Yes",
             },
@@ -649,6 +759,7 @@ class PowerwallSimulator(SimulatorServer):
         app = web.Application()
         app.router.add_post("/api/login/Basic", self._login)
         app.router.add_post("/api/operation", self._post_operation)
+        app.router.add_post("/api/v2/islanding/mode", self._post_island_mode)
         app.router.add_get("/api/logout", self._logout)
         app.router.add_get("/{path:.*}", self._get)
         return app
@@ -732,6 +843,10 @@ class PowerwallSimulator(SimulatorServer):
             "/api/system_status/soe",
         }:
             return web.Response(status=502, text="Bad Gateway")
+        if request.path == "/api/devices/vitals" and self.vitals:
+            return web.Response(
+                body=self.vitals_protobuf(), content_type="application/octet-stream"
+            )
         body = self.body(request.path)
         if body is None:
             return web.json_response({"code": 404, "error": "Not Found"}, status=404)
@@ -764,3 +879,22 @@ class PowerwallSimulator(SimulatorServer):
         self.reserve_raw_pct = float(reserve)
         self.mode = mode
         return web.json_response(self.operation())
+
+    async def _post_island_mode(self, request: web.Request) -> web.StreamResponse:
+        """POST /api/v2/islanding/mode: off the grid ("intentional_reconnect_failsafe") or on it."""
+        denied = await self._gate(request)
+        if denied is not None:
+            return denied
+        if not self.islanding_writable:
+            return web.json_response(_NO_ACCESS, status=403)
+        try:
+            payload = await request.json()
+        except ValueError:
+            return web.json_response({"code": 400, "error": "bad json"}, status=400)
+        mode = payload.get("island_mode") if isinstance(payload, dict) else None
+        if mode not in ISLAND_MODES:
+            return web.json_response({"code": 400, "error": "invalid island mode"}, status=400)
+        self.posts.append(payload)
+        self.advance()
+        self.grid_state = ISLAND_MODES[mode]
+        return web.json_response({"island_mode": mode})

@@ -13,8 +13,9 @@ import logging
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.config_entries import SOURCE_DHCP, SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -96,6 +97,18 @@ class FlowApi:
             response = await self.client.get(f"{FLOWS}/{flow['flow_id']}")
         assert response.status == 200
         return Step(await response.json())
+
+    async def dhcp(self, info: DhcpServiceInfo) -> Step:
+        """Start a DHCP discovery as Home Assistant's watcher would; read its form via the API."""
+        result = await self.hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": SOURCE_DHCP}, data=info
+        )
+        async with asyncio.timeout(CALL_BUDGET):
+            response = await self.client.get(f"{FLOWS}/{result['flow_id']}")
+        assert response.status == 200
+        step = Step(await response.json())
+        assert step.body["type"] == "form", step.body
+        return step
 
     async def options(self, entry_id: str) -> Step:
         """Open an entry's options; return the form."""

@@ -20,6 +20,7 @@ from homeassistant.const import (
     CONF_PASSWORD,
     CONF_USERNAME,
 )
+from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.tesla_energy_sync.const import (
@@ -258,6 +259,13 @@ async def _reconfigure_powerwall(api: FlowApi, host: str) -> Step:
     return await api.reconfigure(_powerwall(api, "127.0.0.1:9"))
 
 
+async def _powerwall_dhcp(api: FlowApi, host: str) -> Step:
+    # A Powerwall 3's hostname names no DIN: the login's answer decides which gateway it is.
+    return await api.dhcp(
+        DhcpServiceInfo(ip=host, hostname="teslapw_1234567", macaddress="0c2a69123456")
+    )
+
+
 async def _options_powerwall(api: FlowApi, url: str) -> Step:
     return await api.options(_powerwall(api, "127.0.0.1:9"))
 
@@ -321,6 +329,11 @@ TARGETS: dict[str, Target] = {
         lambda _api, _host: {CONF_EMAIL: "owner@example.com", CONF_PASSWORD: PASSWORD},
     ),
     "powerwall_reconfigure": Target(Reach.GATEWAY, _reconfigure_powerwall, _gateway_form),
+    "powerwall_dhcp_confirm": Target(
+        Reach.GATEWAY,
+        _powerwall_dhcp,
+        lambda _api, _host: {CONF_EMAIL: "owner@example.com", CONF_PASSWORD: PASSWORD},
+    ),
     "tesla_account_token": Target(Reach.HTTP, _tesla_account_token, _url_form(CONF_ACCESS_TOKEN)),
     "tesla_account_reauth": Target(
         Reach.HTTP, _reauth_tesla_account, lambda _api, _url: {CONF_ACCESS_TOKEN: TOKEN}

@@ -137,6 +137,8 @@ CASES: list[tuple[str, str, str, str, str, dict[str, Any]]] = [
     ("powerwall_reauth", CONF_PASSWORD, "password", CONF_PASSWORD, "invalid_password", {}),
     ("powerwall_reauth", CONF_EMAIL, "email", CONF_EMAIL, "invalid_email", {}),
     ("powerwall_reconfigure", CONF_HOST, "host", CONF_HOST, "invalid_host", {}),
+    ("powerwall_dhcp_confirm", CONF_PASSWORD, "password", CONF_PASSWORD, "invalid_password", {}),
+    ("powerwall_dhcp_confirm", CONF_EMAIL, "email", CONF_EMAIL, "invalid_email", {}),
     ("fleet_telemetry", CONF_BOOTSTRAP_SERVERS, "bootstrap", "", "invalid_bootstrap_servers", {}),
     ("fleet_telemetry", CONF_TOPIC_PREFIX, "topic_prefix", "", "invalid_topic_prefix", {}),
     ("fleet_telemetry", CONF_GROUP_ID, "group_id", "", "invalid_group_id", {}),
@@ -242,6 +244,7 @@ SECRETS = [
     ("powerwall_options", CONF_ACCESS_TOKEN, CONF_BASE_URL, "ftp://x"),
     ("powerwall", CONF_PASSWORD, CONF_HOST, "http://x"),
     ("powerwall_reconfigure", CONF_PASSWORD, CONF_HOST, "http://x"),
+    ("powerwall_dhcp_confirm", CONF_PASSWORD, CONF_EMAIL, "no-at-sign"),
     ("fleet_telemetry", CONF_PASSWORD, CONF_BOOTSTRAP_SERVERS, "x:notaport"),
     ("fleet_telemetry_reconfigure", CONF_PASSWORD, CONF_BOOTSTRAP_SERVERS, "x:notaport"),
 ]

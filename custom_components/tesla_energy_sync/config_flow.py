@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.core import callback
 from homeassistant.helpers.config_entry_oauth2_flow import AbstractOAuth2FlowHandler
+from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 
 from .const import DOMAIN
+from .powerwall.flow import PowerwallSteps, is_powerwall_dhcp
 from .registry import SOURCES, kind_of, spec_of
 
 if TYPE_CHECKING:
@@ -34,6 +36,15 @@ class TesConfigFlow(_SourceSteps, domain=DOMAIN):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask which source to add."""
         return self.async_show_menu(step_id="user", menu_options=list(SOURCES))
+
+    async def async_step_dhcp(self, discovery_info: DhcpServiceInfo) -> ConfigFlowResult:
+        """Pass a DHCP discovery to its source: gateways go by hostname, the rest are chargers."""
+        if is_powerwall_dhcp(discovery_info):
+            # This flow inherits every source's steps (see _SourceSteps); typing cannot tell.
+            return await PowerwallSteps.async_step_powerwall_dhcp(
+                cast("PowerwallSteps", self), discovery_info
+            )
+        return await super().async_step_dhcp(discovery_info)
 
     @staticmethod
     @callback

@@ -30,6 +30,7 @@ from custom_components.tesla_energy_sync.clients.powerwall import (
     GridExportRule,
     GridStatus,
     OperatingMode,
+    PackGridState,
     PowerwallCredentials,
     PowerwallGateway,
     PowerwallMode,
@@ -41,6 +42,7 @@ from custom_components.tesla_energy_sync.clients.powerwall_models import (
     app_to_raw_pct,
     build_snapshot,
     raw_to_app_pct,
+    version_number,
 )
 from simulators.powerwall import PowerwallSimulator
 
@@ -160,6 +162,39 @@ def assert_matches(snapshot: PowerwallSnapshot, simulator: PowerwallSimulator) -
     assert snapshot.nominal_energy_remaining_wh == round(simulator.energy_wh)
     assert snapshot.battery_count == simulator.batteries
     assert snapshot.time_remaining_h == pytest.approx(round(simulator.energy_wh) / flows.load)
+    assert snapshot.grid_status_raw == simulator.grid_state
+    assert snapshot.off_grid is not simulator.grid_up
+    assert snapshot.grid_services_active is simulator.grid_services_active
+    assert snapshot.sitemaster_running is simulator.sitemaster_running
+    assert snapshot.connected_to_tesla is simulator.connected_to_tesla
+    assert (
+        snapshot.max_charge_power_w
+        == snapshot.max_discharge_power_w
+        == 5_000 * len(simulator.block_full_wh)
+    )
+    # The meters' instant readings: frequency and voltage as configured, current = |P| / V.
+    assert (snapshot.site.frequency_hz, snapshot.site.voltage_v) == (0, 240.1)
+    assert (snapshot.battery.frequency_hz, snapshot.battery.voltage_v) == (60.019, 243.95)
+    assert snapshot.solar.current_a == pytest.approx(flows.solar / 243.8, abs=0.001)
+    assert snapshot.load.current_a == pytest.approx(flows.load / 240.1, abs=0.001)
+    # One pack per Powerwall, sharing the battery's power and counters.
+    share = simulator.energy_wh / simulator.full_pack_wh
+    assert [pack.serial for pack in snapshot.packs] == [
+        simulator.pack_serial(index) for index in range(simulator.batteries)
+    ]
+    for pack, full in zip(snapshot.packs, simulator.block_full_wh, strict=True):
+        assert pack.part_number == "2012170-25-E"
+        assert pack.capacity_wh == round(full)
+        assert pack.energy_remaining_wh == round(full * share)
+        assert pack.power_w == round(flows.battery / simulator.batteries)
+        assert (pack.voltage_v, pack.frequency_hz) == (243.7, 60.008)
+        assert pack.current_a == round(flows.battery / simulator.batteries / 243.7, 1)
+        assert pack.energy_charged_wh == round(counters.battery_imported / simulator.batteries)
+        assert pack.energy_discharged_wh == round(counters.battery_exported / simulator.batteries)
+        assert pack.grid_state is (
+            PackGridState.GRID_COMPLIANT if simulator.grid_up else PackGridState.GRID_UNCOMPLIANT
+        )
+    assert snapshot.rejected == 0
 
 
 async def test_one_two_and_three_gateways_read_concurrently(
@@ -406,13 +441,131 @@ async def test_refused_control_raises_command_error(
         await gateway.set_grid_export(GridExportRule.PV_ONLY)
 
 
+async def test_off_grid_round_trip(
+    sim: PowerwallSimulator, make_gateway: Callable[..., PowerwallGateway]
+) -> None:
+    """Islanding goes through /api/v2/islanding/mode and shows in the next read at once."""
+    gateway = make_gateway(sim, pwcacheexpire=60)  # the new grid state must not wait for it
+    assert not (await gateway.read()).off_grid
+    await gateway.set_off_grid(True)
+    assert sim.posts[-1] == {"island_mode": "intentional_reconnect_failsafe"}
+    off = await gateway.read()
+    assert off.off_grid
+    assert off.grid_status is GridStatus.DOWN
+    assert_matches(off, sim)
+    await gateway.set_off_grid(False)
+    assert sim.posts[-1] == {"island_mode": "backup"}
+    assert not (await gateway.read()).off_grid
+    sim.islanding_writable = False  # what current firmware answers the customer role
+    with pytest.raises(CommandError, match=r"refused island mode .* \(HTTP 403\)"):
+        await gateway.set_off_grid(True)
+    assert sim.grid_up
+
+
+async def test_off_grid_needs_the_customer_login(tmp_path: Path) -> None:
+    """Pypowerwall islands over TEDAPI only with the signed v1r command: refused unsent."""
+    gateway = PowerwallGateway(
+        in_thread,
+        "192.168.91.1",
+        PowerwallCredentials(PowerwallMode.TEDAPI, PASSWORD),
+        tmp_path,
+    )
+    with pytest.raises(CommandError, match="customer login"):
+        await gateway.set_off_grid(True)
+    assert gateway.powerwall is None
+
+
+async def test_older_firmware_din_from_powerwalls(
+    start_sim: Callable[..., Awaitable[PowerwallSimulator]],
+    make_gateway: Callable[..., PowerwallGateway],
+) -> None:
+    """Firmware whose /api/status has no DIN is known by /api/powerwalls' gateway_din, read once."""
+    sim = await start_sim(din="1118431-01-D--TG119000000001", status_din=False)
+    gateway = make_gateway(sim)
+    first = await gateway.read()
+    second = await gateway.read()
+    assert first.din == second.din == sim.din
+    assert sim.path_counts["/api/powerwalls"] == 1
+    assert_matches(second, sim)
+
+
+async def test_vitals_of_older_firmware(
+    start_sim: Callable[..., Awaitable[PowerwallSimulator]],
+    make_gateway: Callable[..., PowerwallGateway],
+) -> None:
+    """Firmware before 23.44 serves vitals: temperatures, strings and alerts come from them."""
+    sim = await start_sim(batteries=2, vitals=True, firmware="23.28.2 27626f98")
+    sim.alerts = {"PINV_a067_overvoltageNeutralChassis"}
+    snapshot = await make_gateway(sim).read()
+    assert_matches(snapshot, sim)
+    assert snapshot.vitals is not None
+    assert set(snapshot.vitals) == set(sim.vitals_devices())
+    tethc = [name for name in sim.vitals_devices() if name.startswith("TETHC")]
+    assert snapshot.temps == {name: 22.5 + 1.5 * index for index, name in enumerate(tethc)}
+    assert snapshot.strings is not None
+    assert set(snapshot.strings) == {"A", "B"}
+    assert snapshot.alerts == ("PINV_a067_overvoltageNeutralChassis", "SystemConnectedToGrid")
+
+
+def test_version_number_is_pypowerwalls() -> None:
+    """The firmware number the /version view shows is pypowerwall's parse_version."""
+    from pypowerwall import parse_version
+
+    for version in (
+        "24.44.1 6c12f5a9",
+        "23.28.2",
+        "25.10",
+        "7",
+        "unknown",
+        "1/2.3",
+        "2²",
+        "",
+        ". x",
+    ):
+        assert version_number(version) == parse_version(version), version
+    assert version_number(None) is None
+
+
+def test_packs_and_flags_that_cannot_be_used() -> None:
+    """Odd block fields read as unknown and are counted; a block without a serial is skipped."""
+    parsed = snapshot(
+        grid_status_payload={"grid_status": "SystemIslandedActive", "grid_services_active": 1},
+        sitemaster={"running": "yes", "connected_to_tesla": False},
+        system_status={
+            "battery_blocks": [
+                {"PackageSerialNumber": "TG1", "p_out": "12", "pinv_grid_state": "Grid_Odd"},
+                {"p_out": 5},
+                "block",
+            ],
+            "max_charge_power": float("inf"),
+        },
+    )
+    assert parsed.off_grid
+    assert (parsed.grid_services_active, parsed.sitemaster_running) == (None, None)
+    assert parsed.connected_to_tesla is False
+    [pack] = parsed.packs
+    assert (pack.serial, pack.power_w, pack.grid_state) == ("TG1", None, None)
+    assert len(parsed.battery_blocks) == 2
+    assert parsed.max_charge_power_w is None
+    # grid services, running, p_out, the grid state, the serial-less block, max charge power
+    assert parsed.rejected == 6
+    assert parsed.pack("TG1") is pack
+    assert parsed.pack("TG2") is None
+    assert parsed.as_dict()["battery_blocks"] == 2
+
+
 class StubbornSimulator(PowerwallSimulator):
-    """Answers 200 to POST /api/operation but keeps its settings."""
+    """Answers 200 to POST /api/operation and the island mode but keeps its settings."""
 
     async def _post_operation(self, request: web.Request) -> web.StreamResponse:
         """Ignore the write."""
         denied = await self._gate(request)
         return denied or web.json_response(self.operation())
+
+    async def _post_island_mode(self, request: web.Request) -> web.StreamResponse:
+        """Ignore the write."""
+        denied = await self._gate(request)
+        return denied or web.json_response({"island_mode": "backup"})
 
 
 async def test_an_ignored_write_raises_command_error(
@@ -425,6 +578,8 @@ async def test_an_ignored_write_raises_command_error(
     with pytest.raises(CommandError, match="kept mode self_consumption"):
         await gateway.set_mode(OperatingMode.BACKUP)
     await gateway.set_mode(OperatingMode.SELF_CONSUMPTION)
+    with pytest.raises(CommandError, match="kept island mode backup"):
+        await gateway.set_off_grid(True)
 
 
 class LoginScriptSimulator(PowerwallSimulator):
@@ -685,10 +840,13 @@ def test_captured_values() -> None:
     assert parsed.time_remaining_h == pytest.approx(19.27, abs=0.01)
     assert json.loads(json.dumps(parsed.as_dict()))["site"]["power_w"] == 27.0
     assert parsed.as_dict()["grid_status"] == "up"
-    assert MeterReading(1.0, None, 2.0).as_dict() == {
+    assert MeterReading(1.0, None, 2.0, voltage_v=240.1).as_dict() == {
         "power_w": 1.0,
         "energy_imported_wh": None,
         "energy_exported_wh": 2.0,
+        "frequency_hz": None,
+        "voltage_v": 240.1,
+        "current_a": None,
     }
 
 

@@ -120,6 +120,59 @@ async def test_operation_writes_are_validated(
         assert (await response.json()) == {"code": 401, "message": "Token Expired"}
 
 
+async def test_island_mode_writes_are_validated(
+    gateway: tuple[PowerwallSimulator, SimClock], http: aiohttp.ClientSession
+) -> None:
+    simulator, _clock = gateway
+    url = f"{simulator.base_url}/api/v2/islanding/mode"
+    async with http.post(url, json={"island_mode": "backup"}) as response:
+        assert response.status == 401  # no login
+    token = (await login(http, simulator, simulator.password)).cookies["AuthCookie"].value
+    cookies = {"AuthCookie": token}
+    for body in ({"island_mode": "off"}, ["backup"]):
+        async with http.post(url, json=body, cookies=cookies) as response:
+            assert response.status == 400
+    async with http.post(url, data="{", cookies=cookies) as response:
+        assert response.status == 400
+    off = {"island_mode": "intentional_reconnect_failsafe"}
+    async with http.post(url, json=off, cookies=cookies) as response:
+        assert await response.json() == off
+    assert simulator.grid_state == "SystemIslandedActive"
+    simulator.islanding_writable = False
+    async with http.post(url, json={"island_mode": "backup"}, cookies=cookies) as response:
+        assert response.status == 403
+    assert simulator.grid_state == "SystemIslandedActive"
+    assert simulator.posts == [off]
+
+
+async def test_older_firmware_status_and_vitals(
+    gateway: tuple[PowerwallSimulator, SimClock], http: aiohttp.ClientSession
+) -> None:
+    """Without vitals the path is 404; with them a protobuf body; status may lack the DIN."""
+    from pypowerwall.local import tesla_pb2
+
+    simulator, _clock = gateway
+    cookies = {
+        "AuthCookie": (await login(http, simulator, simulator.password)).cookies["AuthCookie"].value
+    }
+    url = f"{simulator.base_url}/api/devices/vitals"
+    async with http.get(url, cookies=cookies) as response:
+        assert response.status == 404
+    simulator.vitals = True
+    simulator.status_din = False
+    async with http.get(url, cookies=cookies) as response:
+        assert response.content_type == "application/octet-stream"
+        message = tesla_pb2.DevicesWithVitals.FromString(await response.read())
+    names = [entry.device.device.din.value for entry in message.devices]
+    assert names == list(simulator.vitals_devices())
+    tethc = message.devices[0]
+    assert {vital.name: vital.floatValue for vital in tethc.vitals}["THC_AmbientTemp"] == 22.5
+    async with http.get(f"{simulator.base_url}/api/status") as response:
+        assert "din" not in await response.json()
+    async with http.get(f"{simulator.base_url}/api/powerwalls", cookies=cookies) as response:
+        assert (await response.json())["gateway_din"] == simulator.din
+
+
 async def test_outage_overnight_runs_the_battery_down_then_sheds_load(
     gateway: tuple[PowerwallSimulator, SimClock],
 ) -> None:

@@ -18,7 +18,7 @@ from homeassistant.const import CONF_HOST, CONF_PASSWORD, STATE_UNAVAILABLE, Pla
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
@@ -45,7 +45,7 @@ from custom_components.tesla_energy_sync.const import (
     CONF_POWERWALL_MODE,
     DOMAIN,
 )
-from custom_components.tesla_energy_sync.powerwall import views
+from custom_components.tesla_energy_sync.powerwall import proxy
 from custom_components.tesla_energy_sync.powerwall.combined.coordinator import CombinedCoordinator
 from custom_components.tesla_energy_sync.powerwall.combined.values import PowerwallCombined
 from simulators.powerwall import PowerwallSimulator
@@ -310,11 +310,31 @@ async def test_flow_unexpected_answer(
 async def test_flow_without_din(
     hass: HomeAssistant, powerwall_simulator: PowerwallSimulator
 ) -> None:
-    """A gateway that does not say its DIN cannot be added."""
+    """A gateway that says its DIN neither in /api/status nor in /api/powerwalls cannot be added."""
+    sim = powerwall_simulator
     flow_id = await _start_flow(hass)
-    with patch.object(powerwall_simulator, "status", return_value={"version": "24.44.1"}):
-        result = await hass.config_entries.flow.async_configure(flow_id, _form(powerwall_simulator))
+    with (
+        patch.object(sim, "status", return_value={"version": "24.44.1"}),
+        patch.object(sim, "powerwalls", return_value=None),  # 404, as on a Powerwall 3
+    ):
+        result = await hass.config_entries.flow.async_configure(flow_id, _form(sim))
     assert result["errors"] == {"base": "no_din"}
+
+
+async def test_flow_older_firmware(hass: HomeAssistant, start_sim: StartSim) -> None:
+    """Firmware whose /api/status has no DIN is added by the gateway_din of /api/powerwalls."""
+    sim = await start_sim(din=DIN, status_din=False, firmware="20.49.0 3b5d4b8a")
+    flow_id = await _start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, _form(sim))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == DIN
+    await hass.async_block_till_done()
+    entry = result["result"]
+    assert entry.state is ConfigEntryState.LOADED
+    assert float(state(hass, "sensor", "load_power")) == pytest.approx(sim.flows().load)
+    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, DIN), entry.entry_id)
+    assert device is not None
+    assert device.sw_version == "20.49.0 3b5d4b8a"
 
 
 async def test_reauth(hass: HomeAssistant, powerwall_simulator: PowerwallSimulator) -> None:
@@ -542,7 +562,7 @@ async def test_proxy_views(
     assert await get("combined/aggregates") is None
     assert await get("combined/alerts") is None
 
-    assert (await client.get(f"{base}/combined/temps")).status == 404
+    assert (await client.get(f"{base}/combined/csv")).status == 404  # not served here
     anonymous = await hass_client_no_auth()
     assert (await anonymous.get(f"{base}/combined/aggregates")).status == 401
 
@@ -603,15 +623,11 @@ def test_combined_vitals_and_strings() -> None:
     """Vitals merge by device serial; strings are told apart by their gateway."""
     tedapi = _snapshot(din="TG1", vitals={"TEPOD--1": {"x": 1}}, strings={"A": {"Power": 1.0}})
     customer = _snapshot(din=None)
-
-    def of(*snapshots: PowerwallSnapshot) -> Any:
-        return SimpleNamespace(complete=list(snapshots) if snapshots else None)
-
-    assert views._combined_vitals(of()) is None
-    assert views._combined_vitals(of(customer, customer)) is None
-    assert views._combined_strings(of(customer, customer)) is None
-    assert views._combined_vitals(of(tedapi, customer)) == {"TEPOD--1": {"x": 1}}
-    assert views._combined_strings(of(customer, tedapi, replace(tedapi, din=None))) == {
+    vitals, strings = proxy.COMBINED["vitals"], proxy.COMBINED["strings"]
+    assert vitals([customer, customer]) is None
+    assert strings([customer, customer]) is None
+    assert vitals([tedapi, customer]) == {"TEPOD--1": {"x": 1}}
+    assert strings([customer, tedapi, replace(tedapi, din=None)]) == {
         "TG1/A": {"Power": 1.0},
         "2/A": {"Power": 1.0},
     }

@@ -40,10 +40,13 @@ from .errors import (
     ServerError,
 )
 from .powerwall_models import (
+    BatteryPack,
     GridExportRule,
     GridStatus,
+    IslandMode,
     MeterReading,
     OperatingMode,
+    PackGridState,
     PowerwallMode,
     PowerwallSnapshot,
     app_to_raw_pct,
@@ -54,11 +57,14 @@ if TYPE_CHECKING:
     from ._powerwall_http import CallDeadline
 
 __all__ = [
+    "BatteryPack",
     "ExecutorRunner",
     "GridExportRule",
     "GridStatus",
+    "IslandMode",
     "MeterReading",
     "OperatingMode",
+    "PackGridState",
     "PowerwallCredentials",
     "PowerwallGateway",
     "PowerwallMode",
@@ -71,6 +77,11 @@ CACHE_FILE_NAME: Final = "powerwall_auth.json"
 LOGIN_PATH: Final = "/api/login/Basic"
 AGGREGATES_PATH: Final = "/api/meters/aggregates"
 OPERATION_PATH: Final = "/api/operation"
+GRID_STATUS_PATH: Final = "/api/system_status/grid_status"
+SYSTEM_STATUS_PATH: Final = "/api/system_status"
+SITEMASTER_PATH: Final = "/api/sitemaster"
+POWERWALLS_PATH: Final = "/api/powerwalls"
+ISLANDING_PATH: Final = "/api/v2/islanding/mode"
 # pypowerwall's own cooldown after a 429 (docs/powerwall.md#login-and-lockout); the gateway gives no Retry-After.
 DEFAULT_RATE_LIMIT_BACKOFF: Final = 300.0
 _RESERVE_TOLERANCE: Final = 0.5
@@ -215,6 +226,8 @@ class PowerwallGateway:
         self._rate_limited_until = 0.0
         self._closed = False
         self._settings_changed = False
+        self._grid_changed = False
+        self._gateway_din: str | None = None
         self.powerwalls_created = 0
 
     @property
@@ -262,6 +275,14 @@ class PowerwallGateway:
         await self._call(
             lambda: self._setting_job("grid export", lambda pw: pw.set_grid_export(value))
         )
+
+    async def set_off_grid(self, off_grid: bool) -> None:
+        """Take the site off the grid, or back onto it (customer login only; firmware may refuse)."""
+        if self.mode is not PowerwallMode.LOCAL:
+            # pypowerwall islands only through TEDAPI's signed v1r command (docs/powerwall.md#islanding).
+            raise CommandError(f"Powerwall {self.host}: islanding needs the customer login")
+        mode = IslandMode.OFF_GRID if off_grid else IslandMode.ON_GRID
+        await self._call(lambda: self._guarded(lambda pw: self._write_island(pw, mode)))
 
     async def close(self) -> None:
         """Close the HTTP connections; the login cookie stays on disk for the next start."""
@@ -454,9 +475,16 @@ class PowerwallGateway:
         """Read through the connected pypowerwall object and build the snapshot."""
         answers_before = self._http.count
         force, self._settings_changed = self._settings_changed, False
+        force_grid, self._grid_changed = self._grid_changed, False
+        local = self.mode is PowerwallMode.LOCAL
+        status = pw.status()
+        # Read before grid_status() and alerts(), which then take it from pypowerwall's cache.
+        grid_status_payload = pw.poll(GRID_STATUS_PATH, force=force_grid)
+        if force_grid:
+            pw.poll(SYSTEM_STATUS_PATH, force=True)  # the packs' grid states changed too
         snapshot = build_snapshot(
             self.mode,
-            status=pw.status(),
+            status=status,
             site_name=pw.site_name(),
             aggregates=pw.poll(AGGREGATES_PATH),
             soe=pw.level(),
@@ -468,17 +496,31 @@ class PowerwallGateway:
             # Both come from data pypowerwall already holds (TEDAPI) or are off (customer API).
             vitals=pw.vitals(),
             strings=pw.strings(),
+            temps=pw.temps(),
+            grid_status_payload=grid_status_payload,
+            # TEDAPI answers these two with canned data, so only the customer API's count.
+            sitemaster=pw.poll(SITEMASTER_PATH) if local else None,
+            gateway_din=self._legacy_din(pw, status) if local else None,
         )
         if snapshot is not None:
             return snapshot
         self._settings_changed = force
+        self._grid_changed = force_grid
         self._check_cooldown(pw)
         if self._http.count == answers_before:
             raise ClientConnectionError(f"Powerwall {self.host}: no answer from the gateway")
-        status = self._http.last_status.get(AGGREGATES_PATH)
-        if status is not None and status >= 500:
-            raise ServerError(status, f"Powerwall {self.host} {AGGREGATES_PATH}")
+        status_code = self._http.last_status.get(AGGREGATES_PATH)
+        if status_code is not None and status_code >= 500:
+            raise ServerError(status_code, f"Powerwall {self.host} {AGGREGATES_PATH}")
         raise ResponseError(f"Powerwall {self.host}: no usable {AGGREGATES_PATH}")
+
+    def _legacy_din(self, pw: Any, status: Any) -> str | None:
+        """Return the DIN of firmware whose /api/status has none, from /api/powerwalls (once)."""
+        if self._gateway_din is None and not (isinstance(status, dict) and status.get("din")):
+            powerwalls = pw.poll(POWERWALLS_PATH)
+            din = powerwalls.get("gateway_din") if isinstance(powerwalls, dict) else None
+            self._gateway_din = din if isinstance(din, str) and din else None
+        return self._gateway_din
 
     def _operation_job(
         self, *, reserve_pct: float | None = None, mode: OperatingMode | None = None
@@ -506,6 +548,20 @@ class PowerwallGateway:
         written = finite(result.get("backup_reserve_percent")) if isinstance(result, dict) else None
         if written is not None and abs(written - level) > _RESERVE_TOLERANCE:
             raise CommandError(f"Powerwall {self.host} kept reserve {written:g} % (raw scale)")
+
+    def _write_island(self, pw: Any, mode: IslandMode) -> None:
+        """POST the island mode and check that the gateway echoes it."""
+        self._http.last_status.pop(ISLANDING_PATH, None)
+        result = pw.post(ISLANDING_PATH, {"island_mode": mode.value})
+        status = self._http.last_status.get(ISLANDING_PATH)
+        self._check_result(
+            pw, f"island mode {mode.value}{f' (HTTP {status})' if status else ''}", result
+        )
+        kept = result.get("island_mode") if isinstance(result, dict) else None
+        if kept != mode.value:
+            raise CommandError(f"Powerwall {self.host} kept island mode {kept}")
+        # pypowerwall's cache would show the old grid state until it expires.
+        self._grid_changed = True
 
     def _setting_job(self, what: str, command: Callable[[Any], Any]) -> None:
         """Run a grid setting command and check its answer."""

@@ -23,6 +23,7 @@ from .descriptions import (
 from .flow import PowerwallSteps
 from .gateway import powerwall_gateway, powerwall_storage
 from .options import PowerwallOptionsFlow
+from .packs import remove_stale_pack, setup_pack_sensors
 from .services import async_setup_services
 from .views import async_register_views
 
@@ -80,10 +81,13 @@ SPEC = SourceSpec(
         Platform.SELECT: POWERWALL_SELECTS,
         Platform.SWITCH: POWERWALL_SWITCHES,
     },
+    platform_setup={Platform.SENSOR: setup_pack_sensors},
     flow=PowerwallSteps,
     reauth=PowerwallSteps.async_step_powerwall_reauth,
     reconfigure=PowerwallSteps.async_step_powerwall,
     options_flow=PowerwallOptionsFlow,
-    redact=frozenset({"din", "site_name", "email"}),
+    # Pack serials carry the gateway's; diagnostics show packs without them.
+    redact=frozenset({"din", "site_name", "email", "serial"}),
     setup=async_setup,
+    remove_device=remove_stale_pack,
 )

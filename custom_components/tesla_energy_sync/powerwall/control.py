@@ -6,6 +6,9 @@ reserve of 81-99 % to 80 %, docs/tesla-energy-api.md#backup-reserve), so the set
 Without them, backup reserve and mode go to the gateway through pypowerwall, which
 real gateways refuse to the customer login (HTTP 403, docs/powerwall.md#writes) and old firmware
 accepts; grid charging and the export rule have no local path in the supported modes.
+Off-grid operation has no cloud path this integration can use (the cloud islands only on a
+signed command), so it always goes to the gateway, with the same caveat
+(docs/powerwall.md#islanding).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from ..clients.errors import AuthenticationError, ClientError, CommandError, RequestError
-from ..clients.powerwall import GridExportRule, OperatingMode, PowerwallGateway
+from ..clients.powerwall import GridExportRule, OperatingMode, PowerwallGateway, PowerwallMode
 from ..const import DOMAIN
 from .cloud import CloudSettings, PowerwallCloudCoordinator
 
@@ -24,7 +27,7 @@ _RESERVE_TOLERANCE = 0.5
 
 
 class PowerwallControl:
-    """The four settings control may change on one gateway."""
+    """The settings control may change on one gateway, and off-grid operation."""
 
     def __init__(
         self,
@@ -87,6 +90,20 @@ class PowerwallControl:
             check=lambda settings: _kept("export rule", settings.export_rule, rule.value),
         )
 
+    async def set_off_grid(self, off_grid: bool) -> None:
+        """Take the site off the grid, or back onto it, through the gateway (no cloud path)."""
+        if self.gateway.mode is not PowerwallMode.LOCAL:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="powerwall_off_grid_customer_login",
+                translation_placeholders={"title": self.title},
+            )
+        await self._run(
+            f"off-grid operation {'on' if off_grid else 'off'}",
+            self.gateway.set_off_grid(off_grid),
+            local_refusal="powerwall_off_grid_refused",
+        )
+
     async def _set(
         self,
         what: str,
@@ -99,7 +116,7 @@ class PowerwallControl:
         if (cloud := self.cloud) is not None:
             await self._run(what, self._through_cloud(cloud, remote, check))
         elif local is not None:
-            await self._run(what, local(), cloud=False)
+            await self._run(what, local(), local_refusal="powerwall_refused_locally")
         else:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
@@ -118,16 +135,23 @@ class PowerwallControl:
         self.gateway.settings_changed()
         check(await cloud.async_read())
 
-    async def _run(self, what: str, command: Awaitable[None], *, cloud: bool = True) -> None:
-        """Await the command; map a refusal to a translated error; then re-read the gateway."""
+    async def _run(
+        self, what: str, command: Awaitable[None], *, local_refusal: str | None = None
+    ) -> None:
+        """Await the command; map a refusal to a translated error; then re-read the gateway.
+
+        `local_refusal` is the error a refusal by the gateway gives; without it the command
+        went to the cloud.
+        """
         try:
             await command
         except AuthenticationError as err:
+            if local_refusal is not None:
+                # The gateway's login was refused: the next poll asks for the password again.
+                raise _error("powerwall_command_failed", what, err) from err
             raise _error("powerwall_cloud_auth", what, err) from err
         except (CommandError, RequestError) as err:
-            raise _error(
-                "powerwall_refused" if cloud else "powerwall_refused_locally", what, err
-            ) from err
+            raise _error(local_refusal or "powerwall_refused", what, err) from err
         except ClientError as err:
             raise _error("powerwall_command_failed", what, err) from err
         await self._refresh()

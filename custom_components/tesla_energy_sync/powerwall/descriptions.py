@@ -1,4 +1,7 @@
-"""Powerwall gateway entities: power flows, levels, settings, grid, energy counters, alerts."""
+"""Powerwall gateway entities: power flows, levels, settings, grid, energy counters, alerts.
+
+The battery packs' own entities are in packs.py (one device per pack).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,16 @@ from typing import Any, Final
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.components.number import NumberMode
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
-from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy, UnitOfPower, UnitOfTime
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfFrequency,
+    UnitOfPower,
+    UnitOfTime,
+)
 
 from ..clients.powerwall import (
     GridExportRule,
@@ -76,6 +88,56 @@ def energy_sensor(name: str, direction: str) -> PowerwallSensor:
         # TEDAPI leaves counters it could not read empty: no entity rather than one stuck unknown.
         exists_fn=lambda coordinator: getattr(meter(coordinator.data), field) is not None,
     )
+
+
+# A meter's instant readings besides power, as core shows them (off by default).
+_METER_QUANTITIES: Final = {
+    "frequency": ("frequency_hz", SensorDeviceClass.FREQUENCY, UnitOfFrequency.HERTZ, 2),
+    "voltage": ("voltage_v", SensorDeviceClass.VOLTAGE, UnitOfElectricPotential.VOLT, 1),
+    "current": ("current_a", SensorDeviceClass.CURRENT, UnitOfElectricCurrent.AMPERE, 2),
+}
+
+
+def meter_sensor(name: str, quantity: str) -> PowerwallSensor:
+    """Return a meter's frequency, average voltage or total current sensor."""
+    meter = _meter(name)
+    field, device_class, unit, precision = _METER_QUANTITIES[quantity]
+    return TesSensorEntityDescription(
+        key=f"{name}_{quantity}",
+        translation_key=f"{name}_{quantity}",
+        coordinator_fn=gateway_of,
+        device_class=device_class,
+        native_unit_of_measurement=unit,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=precision,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda snapshot: getattr(meter(snapshot), field),
+        # A meter that does not report the reading (TEDAPI, some firmware) gets no entity.
+        exists_fn=lambda coordinator: getattr(meter(coordinator.data), field) is not None,
+    )
+
+
+def _max_power(key: str, field: str) -> PowerwallSensor:
+    return TesSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        coordinator_fn=gateway_of,
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda snapshot: getattr(snapshot, field),
+        exists_fn=lambda coordinator: getattr(coordinator.data, field) is not None,
+    )
+
+
+def _charging(snapshot: PowerwallSnapshot) -> bool | None:
+    """Return whether the battery charges, by core's rule: below 0 once rounded to 0.1 kW."""
+    power = snapshot.battery.power_w
+    return None if power is None else round(power / 1000, 1) < 0
 
 
 POWERWALL_SENSORS: tuple[PowerwallSensor, ...] = (
@@ -160,11 +222,30 @@ POWERWALL_SENSORS: tuple[PowerwallSensor, ...] = (
         value_fn=lambda snapshot: len(snapshot.alerts),
         attr_fn=lambda snapshot: {"alerts": list(snapshot.alerts)},
     ),
+    _max_power("max_charge_power", "max_charge_power_w"),
+    _max_power("max_discharge_power", "max_discharge_power_w"),
+    *(meter_sensor(name, quantity) for name in METERS for quantity in _METER_QUANTITIES),
 )
 
-POWERWALL_BINARY_SENSORS: tuple[
-    TesBinarySensorEntityDescription[PowerwallSnapshot, PowerwallCoordinator], ...
-] = (
+type PowerwallBinarySensor = TesBinarySensorEntityDescription[
+    PowerwallSnapshot, PowerwallCoordinator
+]
+
+
+def _flag(key: str, device_class: BinarySensorDeviceClass, field: str) -> PowerwallBinarySensor:
+    """Return a binary sensor of a flag the gateway reports (none where it does not)."""
+    return TesBinarySensorEntityDescription(
+        key=key,
+        translation_key=key,
+        coordinator_fn=gateway_of,
+        device_class=device_class,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on_fn=lambda snapshot: getattr(snapshot, field),
+        exists_fn=lambda coordinator: getattr(coordinator.data, field) is not None,
+    )
+
+
+POWERWALL_BINARY_SENSORS: tuple[PowerwallBinarySensor, ...] = (
     TesBinarySensorEntityDescription(
         key="grid_status",
         translation_key="grid_status",
@@ -174,6 +255,18 @@ POWERWALL_BINARY_SENSORS: tuple[
             None if snapshot.grid_status is None else snapshot.grid_status is GridStatus.UP
         ),
     ),
+    TesBinarySensorEntityDescription(
+        key="battery_charging",
+        translation_key="battery_charging",
+        coordinator_fn=gateway_of,
+        device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
+        is_on_fn=_charging,
+        exists_fn=lambda coordinator: coordinator.data.battery.power_w is not None,
+    ),
+    # From /api/sitemaster, which TEDAPI only fakes and a Powerwall 3 on the LAN lacks.
+    _flag("running", BinarySensorDeviceClass.RUNNING, "sitemaster_running"),
+    _flag("connected_to_tesla", BinarySensorDeviceClass.CONNECTIVITY, "connected_to_tesla"),
+    _flag("grid_services_active", BinarySensorDeviceClass.POWER, "grid_services_active"),
 )
 
 
@@ -234,5 +327,14 @@ POWERWALL_SWITCHES: tuple[TesSwitchEntityDescription, ...] = (
         exists_fn=_control_enabled,
         is_on_fn=lambda cloud: bool(cloud.data.grid_charging),
         set_fn=lambda cloud, enabled: control_of(cloud).set_grid_charging(enabled),
+    ),
+    TesSwitchEntityDescription(
+        key="off_grid_operation",
+        translation_key="off_grid_operation",
+        coordinator_fn=gateway_of,
+        entity_category=EntityCategory.CONFIG,
+        exists_fn=_control_enabled,
+        is_on_fn=lambda gateway: gateway.data.off_grid,
+        set_fn=lambda gateway, off_grid: control_of(gateway).set_off_grid(off_grid),
     ),
 )

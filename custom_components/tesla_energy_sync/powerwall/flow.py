@@ -1,16 +1,28 @@
-"""Powerwall gateway (pypowerwall): how to reach and log in to it; its DIN is the identity."""
+"""Powerwall gateway (pypowerwall): how to reach and log in to it; its DIN is the identity.
+
+A gateway may also be found by DHCP, by the hostnames core's powerwall integration
+matches: a Backup Gateway 2 is named after its DIN, a Powerwall 3 "TeslaPW_...". The
+customer login is still asked for, and the DIN read once logged in is the identity.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from fnmatch import fnmatchcase
 import logging
 from pathlib import Path
 import shutil
 import threading
-from typing import Any
+from typing import Any, Final
 
-from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+)
 from homeassistant.const import CONF_HOST, CONF_PASSWORD
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
@@ -20,6 +32,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 import probatio
 
 from .. import validation
@@ -125,8 +138,37 @@ def flow_gateway(
     )
 
 
+# The manifest's DHCP matchers for gateways (core's); the first two name a gateway by its DIN.
+POWERWALL_DHCP_HOSTNAMES: Final = ("1118431-*", "1232100-*", "teslapw_*")
+_DIN_HOSTNAMES: Final = POWERWALL_DHCP_HOSTNAMES[:2]
+
+
+def is_powerwall_dhcp(discovery_info: DhcpServiceInfo) -> bool:
+    """Return whether a DHCP discovery is a Powerwall gateway (not a Wall Connector)."""
+    return _matches(discovery_info.hostname, POWERWALL_DHCP_HOSTNAMES)
+
+
+def _matches(hostname: str, patterns: tuple[str, ...]) -> bool:
+    # As Home Assistant's DHCP matching: lower-cased hostname, shell-style patterns.
+    return any(fnmatchcase(hostname.lower(), pattern) for pattern in patterns)
+
+
+def _answering(entry: ConfigEntry[Any]) -> bool:
+    """Return whether a loaded gateway entry read its gateway at its last poll."""
+    runtime = getattr(entry, "runtime_data", None)
+    gateway = getattr(runtime, "gateway", None)
+    return entry.state is ConfigEntryState.LOADED and bool(
+        getattr(gateway, "last_update_success", False)
+    )
+
+
 class PowerwallSteps(ConfigFlow):
-    """Add a Powerwall gateway, reconfigure it, or ask for its password again."""
+    """Add a Powerwall gateway (typed in or found by DHCP), reconfigure it, or log in again."""
+
+    def __init__(self) -> None:
+        """Remember a discovered gateway's address until the user logs in."""
+        super().__init__()
+        self._powerwall_host = ""
 
     async def _powerwall_read(
         self, data: Mapping[str, Any]
@@ -155,6 +197,15 @@ class PowerwallSteps(ConfigFlow):
                 await check_service(gateway.close(), "closing the Powerwall gateway")
             await self.hass.async_add_executor_job(shutil.rmtree, storage, True)
 
+    async def _powerwall_identify(
+        self, data: Mapping[str, Any]
+    ) -> tuple[PowerwallSnapshot | None, str]:
+        """Read the gateway once; a gateway that gives no DIN cannot be told apart (no_din)."""
+        snapshot, error = await self._powerwall_read(data)
+        if snapshot is not None and snapshot.din is None:
+            return None, "no_din"
+        return snapshot, error
+
     async def async_step_powerwall(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -174,9 +225,7 @@ class PowerwallSteps(ConfigFlow):
                 **values,
             }
             if not errors:
-                snapshot, error = await self._powerwall_read(data)
-                if snapshot is not None and snapshot.din is None:
-                    error = "no_din"
+                snapshot, error = await self._powerwall_identify(data)
                 if snapshot is None or snapshot.din is None:
                     errors["base"] = error
                 else:
@@ -187,9 +236,7 @@ class PowerwallSteps(ConfigFlow):
                             self._get_reconfigure_entry(), data_updates=data
                         )
                     self._abort_if_unique_id_configured()
-                    return self.async_create_entry(
-                        title=snapshot.site_name or f"Powerwall {snapshot.din}", data=data
-                    )
+                    return self._create_powerwall_entry(snapshot, data)
             # Shown again as typed; the password never is.
             current = {
                 CONF_HOST: retyped(user_input, CONF_HOST, current.get(CONF_HOST, "")),
@@ -215,6 +262,88 @@ class PowerwallSteps(ConfigFlow):
             step_id="reconfigure" if reconfiguring else "powerwall",
             data_schema=probatio.Schema(schema),
             errors=errors,
+        )
+
+    async def async_step_powerwall_dhcp(self, discovery_info: DhcpServiceInfo) -> ConfigFlowResult:
+        """A gateway appeared on the network, or a known one at a new address.
+
+        A known gateway moves only while its entry cannot read it: a gateway answers on
+        several interfaces (Ethernet, Wi-Fi), and one that answers where it is stays there.
+        """
+        host = discovery_info.ip
+        self._async_abort_entries_match({CONF_HOST: host})
+        hostname = discovery_info.hostname
+        known = next(
+            (
+                entry
+                for entry in self._async_current_entries(include_ignore=False)
+                if entry.data.get(CONF_KIND) == EntryKind.POWERWALL
+                and _matches(hostname, _DIN_HOSTNAMES)
+                and str(entry.unique_id).casefold() == hostname.casefold()
+            ),
+            None,
+        )
+        if known is not None:
+            await self.async_set_unique_id(known.unique_id)
+            if not _answering(known):
+                self._abort_if_unique_id_configured(updates={CONF_HOST: host})
+            return self.async_abort(reason="already_configured")
+        # Until the login shows the DIN, the hostname stands for the gateway: it keeps one
+        # gateway to one discovery, and an ignored discovery ignored.
+        await self.async_set_unique_id(hostname.upper())
+        self._abort_if_unique_id_configured()
+        self._powerwall_host = host
+        self.context["title_placeholders"] = {"name": f"Powerwall {hostname}"}
+        return await self.async_step_powerwall_dhcp_confirm()
+
+    async def async_step_powerwall_dhcp_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the customer login of a discovered gateway; its DIN identifies it."""
+        host = self._powerwall_host
+        errors: dict[str, str] = {}
+        email = ""
+        if user_input is not None:
+            values, errors = validated(user_input, _LOGIN_CHECKS)
+            if not errors:
+                data = {
+                    CONF_KIND: EntryKind.POWERWALL,
+                    CONF_HOST: host,
+                    # TEDAPI answers only at 192.168.91.1, never at a LAN address DHCP hands out.
+                    CONF_POWERWALL_MODE: PowerwallMode.LOCAL,
+                    **values,
+                }
+                snapshot, error = await self._powerwall_identify(data)
+                if snapshot is None or snapshot.din is None:
+                    errors["base"] = error
+                else:
+                    await self.async_set_unique_id(snapshot.din, raise_on_progress=False)
+                    # A Powerwall 3 is not named after its DIN: only now is a known one recognised.
+                    self._abort_if_unique_id_configured(updates={CONF_HOST: host})
+                    return self._create_powerwall_entry(snapshot, data)
+            # Shown again as typed; the password never is.
+            email = retyped(user_input, CONF_EMAIL, "")
+        schema = {
+            probatio.Optional(CONF_EMAIL, default=email): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.EMAIL)
+            ),
+            probatio.Required(CONF_PASSWORD): PASSWORD,
+        }
+        return self.async_show_form(
+            step_id="powerwall_dhcp_confirm",
+            data_schema=probatio.Schema(schema),
+            description_placeholders={
+                "name": self.context["title_placeholders"]["name"],
+                "host": host,
+            },
+            errors=errors,
+        )
+
+    def _create_powerwall_entry(
+        self, snapshot: PowerwallSnapshot, data: dict[str, Any]
+    ) -> ConfigFlowResult:
+        return self.async_create_entry(
+            title=snapshot.site_name or f"Powerwall {snapshot.din}", data=data
         )
 
     async def async_step_powerwall_reauth(

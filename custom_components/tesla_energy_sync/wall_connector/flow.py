@@ -81,7 +81,7 @@ class WallConnectorSteps(ConfigFlow):
         await self.async_set_unique_id(version.serial_number)
         self._abort_if_unique_id_configured(updates={CONF_HOST: self._host})
         self._version = version
-        self.context["title_placeholders"] = {"serial": version.serial_number}
+        self.context["title_placeholders"] = {"name": f"Wall Connector {version.serial_number}"}
         return await self.async_step_wall_connector_confirm()
 
     async def async_step_wall_connector_confirm(
