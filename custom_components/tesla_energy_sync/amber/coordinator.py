@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from ..clients.amber import AmberClient
     from ..tariff import TariffSource
+    from .usage import AmberUsageImporter
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -265,13 +266,30 @@ class AmberCoordinator(PriceCoordinator[AmberData]):
 
 @dataclass(kw_only=True)
 class AmberRuntime(SourceRuntime):
-    """An Amber site: one coordinator for its prices."""
+    """An Amber site: one coordinator for its prices, and the import of its usage."""
 
     prices: AmberCoordinator
+    # None without the recorder, which keeps the statistics.
+    usage: AmberUsageImporter | None = None
 
     def tariff(self) -> TariffSource:
         """Return the prices coordinator, which chargers and TOU sync read."""
         return self.prices
+
+    async def async_first_refresh(self) -> None:
+        """Refresh the prices, then start the usage import without waiting for it."""
+        await super().async_first_refresh()
+        if (usage := self.usage) is not None:
+            # A back-fill takes several requests, and a failing one must not hold the prices.
+            usage.config_entry.async_create_background_task(
+                usage.hass, usage.async_refresh(), f"{usage.name} import"
+            )
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Add the usage import to the coordinators' diagnostics."""
+        found = super().diagnostics()
+        found["usage"] = None if self.usage is None else self.usage.diagnostics()
+        return found
 
 
 type AmberConfigEntry = ConfigEntry[AmberRuntime]

@@ -1,0 +1,42 @@
+"""Options of an Amber site: how many days of usage the first import back-fills."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
+from homeassistant.helpers.selector import NumberSelector, NumberSelectorConfig, NumberSelectorMode
+import probatio
+
+from ..const import CONF_USAGE_DAYS, DEFAULT_USAGE_DAYS, MAX_USAGE_DAYS
+
+USAGE_DAYS = NumberSelector(
+    NumberSelectorConfig(
+        min=1, max=MAX_USAGE_DAYS, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="d"
+    )
+)
+
+
+class AmberOptionsFlow(OptionsFlowWithReload):
+    """An Amber site's usage back-fill."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the options; saving them reloads the entry."""
+        return await self.async_step_amber(user_input)
+
+    async def async_step_amber(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Amber options."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={
+                    **self.config_entry.options,
+                    CONF_USAGE_DAYS: int(user_input[CONF_USAGE_DAYS]),
+                }
+            )
+        options = self.config_entry.options
+        schema = {
+            probatio.Required(
+                CONF_USAGE_DAYS, default=options.get(CONF_USAGE_DAYS, DEFAULT_USAGE_DAYS)
+            ): USAGE_DAYS,
+        }
+        return self.async_show_form(step_id="amber", data_schema=probatio.Schema(schema))
