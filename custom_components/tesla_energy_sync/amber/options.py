@@ -1,4 +1,4 @@
-"""Options of an Amber site: how many days of usage the first import back-fills."""
+"""Options of an Amber site: a per-kWh adder, and how much usage the first import back-fills."""
 
 from __future__ import annotations
 
@@ -8,8 +8,24 @@ from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
 from homeassistant.helpers.selector import NumberSelector, NumberSelectorConfig, NumberSelectorMode
 import probatio
 
-from ..const import CONF_USAGE_DAYS, DEFAULT_USAGE_DAYS, MAX_USAGE_DAYS
+from ..const import (
+    AUD_PER_KWH,
+    CONF_PRICE_ADDER,
+    CONF_USAGE_DAYS,
+    DEFAULT_USAGE_DAYS,
+    MAX_PRICE_ADDER,
+    MAX_USAGE_DAYS,
+)
 
+PRICE_ADDER = NumberSelector(
+    NumberSelectorConfig(
+        min=0,
+        max=MAX_PRICE_ADDER,
+        step="any",
+        mode=NumberSelectorMode.BOX,
+        unit_of_measurement=AUD_PER_KWH,
+    )
+)
 USAGE_DAYS = NumberSelector(
     NumberSelectorConfig(
         min=1, max=MAX_USAGE_DAYS, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="d"
@@ -18,7 +34,7 @@ USAGE_DAYS = NumberSelector(
 
 
 class AmberOptionsFlow(OptionsFlowWithReload):
-    """An Amber site's usage back-fill."""
+    """An Amber site's price adder and usage back-fill."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the options; saving them reloads the entry."""
@@ -30,11 +46,15 @@ class AmberOptionsFlow(OptionsFlowWithReload):
             return self.async_create_entry(
                 data={
                     **self.config_entry.options,
+                    CONF_PRICE_ADDER: float(user_input[CONF_PRICE_ADDER]),
                     CONF_USAGE_DAYS: int(user_input[CONF_USAGE_DAYS]),
                 }
             )
         options = self.config_entry.options
         schema = {
+            probatio.Required(
+                CONF_PRICE_ADDER, default=options.get(CONF_PRICE_ADDER, 0.0)
+            ): PRICE_ADDER,
             probatio.Required(
                 CONF_USAGE_DAYS, default=options.get(CONF_USAGE_DAYS, DEFAULT_USAGE_DAYS)
             ): USAGE_DAYS,
