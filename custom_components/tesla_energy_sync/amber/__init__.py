@@ -14,6 +14,7 @@ from .coordinator import AmberCoordinator, AmberRuntime
 from .descriptions import AMBER_BINARY_SENSORS, AMBER_SENSORS
 from .flow import AmberSteps
 from .options import AmberOptionsFlow
+from .services import async_setup_services
 from .usage import AmberUsageImporter
 
 
@@ -43,6 +44,7 @@ SPEC = SourceSpec(
     reauth=AmberSteps.async_step_reauth_confirm,
     reconfigure=AmberSteps.amber_reconfigure,
     options_flow=AmberOptionsFlow,
+    setup=async_setup_services,
     # The National Metering Identifier names the home.
     redact=frozenset({"nmi"}),
 )
