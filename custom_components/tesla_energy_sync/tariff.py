@@ -10,10 +10,12 @@ same types.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 import datetime as dt
 from enum import StrEnum
+from itertools import pairwise
 from typing import Protocol
 
 from .clients.amber_models import (
@@ -192,6 +194,103 @@ class PriceSeries:
             "interval_count": len(self.intervals),
             "import_adder": self.import_adder,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class PriceSegment:
+    """A stretch of time with one price; a timeline is a sorted list of them."""
+
+    start: dt.datetime
+    end: dt.datetime
+    price: float
+
+
+@dataclass(frozen=True, slots=True)
+class PriceWindow:
+    """A contiguous stretch of time and its time-weighted average price."""
+
+    start: dt.datetime
+    end: dt.datetime
+    average: float
+
+
+# Where intervals overlap, a settled price beats a live one, which beats a forecast.
+_KIND_RANK = {PriceKind.ACTUAL: 0, PriceKind.CURRENT: 1, PriceKind.FORECAST: 2}
+
+
+def price_timeline(
+    intervals: Sequence[PriceInterval],
+    price: Callable[[PriceInterval], float | None],
+    since: dt.datetime,
+) -> list[PriceSegment]:
+    """Return the prices from `since` on as sorted, non-overlapping segments.
+
+    Where intervals overlap (a 5-minute live price inside a 30-minute forecast) the shortest
+    one wins, then the settled over the live over the forecast. Time no interval covers, or
+    whose interval has no price (`price` returns None), is a gap: no segment.
+    """
+    priced = [(i, value) for i in intervals if (value := price(i)) is not None]
+    points = sorted({since} | {t for i, _ in priced for t in (i.start, i.end) if t > since})
+    segments: list[PriceSegment] = []
+    for start, end in pairwise(points):
+        covering = [(i, value) for i, value in priced if i.start <= start and end <= i.end]
+        if covering:
+            _, value = min(covering, key=lambda pair: (pair[0].duration, _KIND_RANK[pair[0].kind]))
+            segments.append(PriceSegment(start, end, value))
+    return segments
+
+
+def window_average(
+    segments: Sequence[PriceSegment], start: dt.datetime, end: dt.datetime
+) -> float | None:
+    """Return the time-weighted average price of [start, end), or None if a gap falls in it."""
+    if end <= start:
+        return None
+    # The last segment starting at or before `start`: the one that may cover it.
+    first = max(0, bisect_right([s.start for s in segments], start) - 1)
+    cursor, total = start, 0.0
+    for segment in segments[first:]:
+        if segment.end <= cursor:
+            continue
+        if segment.start > cursor:
+            return None
+        until = min(segment.end, end)
+        total += segment.price * (until - cursor).total_seconds()
+        cursor = until
+        if cursor >= end:
+            return total / (end - start).total_seconds()
+    return None
+
+
+def cheapest_window(
+    segments: Sequence[PriceSegment],
+    duration: dt.timedelta,
+    *,
+    latest_finish: dt.datetime | None = None,
+) -> PriceWindow | None:
+    """Return the contiguous window of `duration` with the lowest average price, if one fits.
+
+    It starts no earlier than the timeline and ends by `latest_finish` (default: the end of
+    the known prices). Over a piecewise-constant price the average is piecewise linear in the
+    start, so the best window starts at the timeline's start or a segment's start, or ends at
+    a segment's end; those candidates are all tried. The earliest of equal windows wins.
+    """
+    if not segments or duration <= dt.timedelta():
+        return None
+    earliest, known = segments[0].start, segments[-1].end
+    latest = known if latest_finish is None else min(latest_finish, known)
+    candidates = sorted(
+        start
+        for start in {earliest} | {s.start for s in segments} | {s.end - duration for s in segments}
+        if earliest <= start and start + duration <= latest
+    )
+    best: PriceWindow | None = None
+    for start in candidates:
+        average = window_average(segments, start, start + duration)
+        # Float sums of equal windows differ in their last bits: keep the earlier one.
+        if average is not None and (best is None or average < best.average - 1e-12):
+            best = PriceWindow(start, start + duration, average)
+    return best
 
 
 class TariffSource(Protocol):

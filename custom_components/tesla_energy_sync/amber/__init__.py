@@ -10,6 +10,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from ..clients.amber import DEFAULT_AMBER_BASE_URL, AmberClient
 from ..const import CONF_BASE_URL, EntryKind
 from ..runtime import SourceSpec, TesConfigEntry
+from .cheap_window import setup_cheap_window
 from .coordinator import AmberCoordinator, AmberRuntime
 from .descriptions import AMBER_BINARY_SENSORS, AMBER_SENSORS
 from .flow import AmberSteps
@@ -40,6 +41,7 @@ SPEC = SourceSpec(
     kind=EntryKind.AMBER,
     build=async_build,
     descriptions={Platform.SENSOR: AMBER_SENSORS, Platform.BINARY_SENSOR: AMBER_BINARY_SENSORS},
+    platform_setup={Platform.BINARY_SENSOR: setup_cheap_window},
     flow=AmberSteps,
     reauth=AmberSteps.async_step_reauth_confirm,
     reconfigure=AmberSteps.amber_reconfigure,
