@@ -154,22 +154,34 @@ def _price_sensors(channel: ChannelType, key: str) -> tuple[AmberSensorDescripti
     )
 
 
+def _descriptor(data: AmberData, channel: ChannelType) -> str | None:
+    """Return Amber's word for the channel's price in force (None for a word it added later)."""
+    interval = _in_force(data, channel)
+    if interval is None or interval.descriptor is None:
+        return None
+    return DESCRIPTOR_STATES.get(interval.descriptor)
+
+
+def _descriptor_sensor(channel: ChannelType, key: str) -> AmberSensorDescription:
+    return TesSensorEntityDescription(
+        coordinator_fn=prices_of,
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.ENUM,
+        options=list(DESCRIPTOR_STATES.values()),
+        value_fn=lambda data: _descriptor(data, channel),
+        exists_fn=_has(channel),
+    )
+
+
 AMBER_SENSORS: tuple[AmberSensorDescription, ...] = (
     *_price_sensors(ChannelType.GENERAL, "general"),
     *_price_sensors(ChannelType.FEED_IN, "feed_in"),
     *_price_sensors(ChannelType.CONTROLLED_LOAD, "controlled_load"),
-    TesSensorEntityDescription(
-        coordinator_fn=prices_of,
-        key="price_descriptor",
-        translation_key="price_descriptor",
-        device_class=SensorDeviceClass.ENUM,
-        options=list(DESCRIPTOR_STATES.values()),
-        value_fn=lambda data: (
-            DESCRIPTOR_STATES.get(interval.descriptor)
-            if (interval := _general_now(data)) and interval.descriptor
-            else None
-        ),
-    ),
+    # The general channel's keeps the key it had before the other channels got theirs.
+    _descriptor_sensor(ChannelType.GENERAL, "price_descriptor"),
+    _descriptor_sensor(ChannelType.FEED_IN, "feed_in_price_descriptor"),
+    _descriptor_sensor(ChannelType.CONTROLLED_LOAD, "controlled_load_price_descriptor"),
     TesSensorEntityDescription(
         coordinator_fn=prices_of,
         key="renewables",
