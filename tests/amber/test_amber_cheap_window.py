@@ -12,8 +12,10 @@ from itertools import accumulate
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, State
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -33,9 +35,11 @@ from custom_components.tesla_energy_sync.tariff import (
     PriceSegment,
     cheapest_window,
     price_timeline,
+    window_average,
 )
 from simulators import prices
 from simulators.amber import AmberSimulator, two_sites
+from simulators.comed import ComEdSimulator
 
 from ..conftest import setup_entry
 from ..helpers import advance, entity_id
@@ -422,3 +426,69 @@ def test_timeline_prefers_the_finer_and_the_settled_price() -> None:
     assert cheapest_window(timeline, timedelta(minutes=40)) is None
     assert cheapest_window(timeline, timedelta()) is None
     assert cheapest_window([], timedelta(minutes=5)) is None
+    # Averages are time-weighted, and only over prices that are known.
+    at = start + timedelta(minutes=2)
+    assert window_average(timeline, at, at + timedelta(minutes=8)) == pytest.approx(
+        (3 * 0.3 + 5 * 0.25) / 8
+    )
+    assert window_average(timeline, at, at) is None
+    assert (
+        window_average(timeline, start + timedelta(minutes=70), start + timedelta(hours=2)) is None
+    )
+
+
+def test_what_cannot_be_read_back_is_dropped() -> None:
+    """A stored state from another version or a broken file restores as nothing running."""
+    planner = CheapWindowPlanner(timedelta(hours=1), time(7))
+    planner.restore({"running": {"deadline": "soon"}, "served": 7})
+    assert planner.running is None
+    assert planner.served is None
+    planner.restore({"running": None, "served": "not a time"})
+    assert planner.stored() == {"running": None, "served": None}
+
+
+async def test_which_tariff_entry(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    comed_entry: MockConfigEntry,
+    amber_simulator: AmberSimulator,
+    comed_simulator: ComEdSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The window service finds its tariff entry, or says why it cannot."""
+    freezer.move_to(NOW)
+    assert await async_setup_component(hass, DOMAIN, {})
+    with pytest.raises(ServiceValidationError) as caught:
+        await _window(hass, duration={"hours": 1})
+    assert caught.value.translation_key == "no_tariff_entry"
+
+    # The only tariff entry failed to set up.
+    amber_simulator.fault = "server_error"
+    await setup_entry(hass, amber_entry)
+    with pytest.raises(ServiceValidationError) as caught:
+        await _window(hass, duration={"hours": 1})
+    assert caught.value.translation_key == "entry_not_loaded"
+    amber_simulator.fault = None
+    assert await hass.config_entries.async_reload(amber_entry.entry_id)
+    await hass.async_block_till_done()
+
+    other = MockConfigEntry(domain=DOMAIN, title="TOU sync", data={"kind": "tou_sync"})
+    other.add_to_hass(hass)
+    other.mock_state(hass, ConfigEntryState.LOADED)
+    with pytest.raises(ServiceValidationError) as caught:
+        await _window(hass, duration={"hours": 1}, config_entry_id=other.entry_id)
+    assert caught.value.translation_key == "no_tariff_entry"
+
+    await setup_entry(hass, comed_entry)
+    with pytest.raises(ServiceValidationError) as caught:
+        await _window(hass, duration={"hours": 1})
+    assert caught.value.translation_key == "several_tariff_entries"
+    named = await _window(hass, duration={"hours": 1}, config_entry_id=amber_entry.entry_id)
+    assert named["currency"] == "AUD"
+
+    # While ComEd fails there is no series to search at all.
+    comed_simulator.fault = "server_error"
+    await advance(hass, freezer, 300)
+    with pytest.raises(HomeAssistantError) as failing:
+        await _window(hass, duration={"hours": 1}, config_entry_id=comed_entry.entry_id)
+    assert failing.value.translation_key == "prices_unavailable"

@@ -176,6 +176,14 @@ async def test_backfill_rerun_and_next_day(
     assert runtime.usage is not None
     usage_requests = amber_simulator.path_counts[f"/v1/sites/{AMBER_SITE_ID}/usage"]
     assert usage_requests == 1
+    # Diagnostics tell how far each statistic got, and where estimates hold it back.
+    usage = runtime.diagnostics()["usage"]
+    assert usage["backfill_days"] == DAYS
+    assert usage["data"]["requests"] == 1
+    energy = f"tesla_energy_sync:amber_{SITE}_e1_energy"
+    assert usage["data"]["imported_until"][energy] == hours[-1].isoformat()
+    assert usage["data"]["held_back_from"][energy] == (hours[-1] + timedelta(hours=1)).isoformat()
+    assert usage["data"]["rows_added"][energy] == len(hours)
 
     # Run again at once: nothing new is billable, so nothing is added or changed.
     await runtime.usage.async_refresh()
@@ -303,6 +311,27 @@ async def test_a_failed_import_is_retried_and_the_prices_carry_on(
         hass,
         _expected_hours(FROZEN_TIME + timedelta(hours=1), amber_simulator.usage_estimated_for),
     )
+
+
+async def test_a_refused_token_starts_reauth(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    amber_simulator: AmberSimulator,
+    frozen: FrozenDateTimeFactory,
+) -> None:
+    """Amber refusing the token to the usage import asks for a new one, as the prices do."""
+    entry = _usage_entry(amber_entry)
+    await setup_entry(hass, entry)
+    await _settle(hass)
+    runtime = entry.runtime_data
+    assert isinstance(runtime, AmberRuntime)
+    assert runtime.usage is not None
+    amber_simulator.fault = "auth"
+    await runtime.usage.async_refresh()
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler("tesla_energy_sync")
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
 
 
 def _reading(

@@ -51,6 +51,15 @@ class WindowPlan:
     average: float | None
     running: bool
 
+    def attributes(self) -> dict[str, Any]:
+        """Return the sensor's attributes: the deadline, and the window with its average."""
+        return {
+            "deadline": self.deadline.isoformat(),
+            "window_start": None if self.start is None else self.start.isoformat(),
+            "window_end": None if self.end is None else self.end.isoformat(),
+            "average_price": shown(self.average),
+        }
+
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict (what the sensor stores over a restart)."""
         return {
@@ -190,15 +199,7 @@ class CheapWindowSensor(CoordinatorEntity[AmberCoordinator], BinarySensorEntity,
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """Return the deadline planned for and the window, with its average general price."""
-        plan = self._plan
-        if plan is None:
-            return {}
-        return {
-            "deadline": plan.deadline.isoformat(),
-            "window_start": None if plan.start is None else plan.start.isoformat(),
-            "window_end": None if plan.end is None else plan.end.isoformat(),
-            "average_price": shown(plan.average),
-        }
+        return {} if self._plan is None else self._plan.attributes()
 
     @callback
     def _handle_coordinator_update(self) -> None:
