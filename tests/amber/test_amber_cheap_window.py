@@ -307,15 +307,24 @@ async def test_too_little_time_left_runs_until_the_deadline(
     amber_simulator: AmberSimulator,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Two hours before the deadline, a four-hour window is on at once, until the deadline."""
+    """With less time left than the window, it is on at once and off at the deadline itself."""
     freezer.move_to(NOW)
     await hass.config.async_set_time_zone(SYDNEY)
-    options = {CONF_CHEAP_HOURS: 4.0, CONF_CHEAP_DEADLINE: "09:02:00"}
+    # 09:17 is no price boundary: only the sensor's own timer can end the window on time.
+    options = {CONF_CHEAP_HOURS: 4.0, CONF_CHEAP_DEADLINE: "09:17:00"}
     entry = await _thirty_minute_site(hass, amber_entry, amber_simulator, options)
-    state = _sensor(hass, str(entry.unique_id))
+    site_id = str(entry.unique_id)
+    deadline = NOW + timedelta(hours=2, minutes=15)
+    state = _sensor(hass, site_id)
     assert state.state == "on"
     assert state.attributes["window_start"] == NOW.isoformat()
-    assert state.attributes["window_end"] == (NOW + timedelta(hours=2)).isoformat()
+    assert state.attributes["window_end"] == deadline.isoformat()
+    await advance(hass, freezer, (deadline - NOW).total_seconds() - 1)
+    assert _sensor(hass, site_id).state == "on"
+    await advance(hass, freezer, 1)
+    after = _sensor(hass, site_id)
+    assert after.state == "off"
+    assert after.attributes["deadline"] == (deadline + timedelta(days=1)).isoformat()
 
 
 async def test_a_running_window_is_restored_after_a_restart(
