@@ -20,6 +20,8 @@ SITE_ID = "01J0SIMSITE0000000000000001"
 SECOND_SITE_ID = "01J0SIMSITE0000000000000002"
 MAX_INTERVALS = 2048
 MAX_DAYS = 7
+# Amber returns at most 90 days of usage per request.
+MAX_USAGE_DAYS = 90
 
 
 def default_sites() -> list[dict[str, Any]]:
@@ -66,7 +68,7 @@ def _utc_text(moment: dt.datetime) -> str:
 
 
 class AmberSimulator(SimulatorServer):
-    """Serve /v1/sites and the two price endpoints for the configured sites."""
+    """Serve /v1/sites, the two price endpoints and usage for the configured sites."""
 
     def __init__(
         self,
@@ -88,6 +90,11 @@ class AmberSimulator(SimulatorServer):
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self._calls: dict[str, deque[float]] = {}
+        # Metered usage appears this long after its half hour ends, and is the distributor's
+        # estimate (scaled by estimate_factor, so tests can tell it apart) until it is this old.
+        self.usage_delay = dt.timedelta(hours=12)
+        self.usage_estimated_for = dt.timedelta(days=1)
+        self.usage_estimate_factor = 1.1
 
     def _build_app(self) -> web.Application:
         """Return the application with Amber's routes."""
@@ -95,6 +102,7 @@ class AmberSimulator(SimulatorServer):
         app.router.add_get("/v1/sites", self._sites)
         app.router.add_get("/v1/sites/{site_id}/prices/current", self._current)
         app.router.add_get("/v1/sites/{site_id}/prices", self._range)
+        app.router.add_get("/v1/sites/{site_id}/usage", self._usage)
         return app
 
     def _rate_headers(self, calls: deque[float], now: float) -> dict[str, str]:
@@ -183,6 +191,61 @@ class AmberSimulator(SimulatorServer):
         step = dt.timedelta(minutes=minutes)
         starts = [day_start + i * step for i in range(count)]
         return web.json_response(self._intervals(site, starts, minutes, now))
+
+    async def _usage(self, request: web.Request) -> web.Response:
+        """Answer GET /sites/{id}/usage: published half hours of whole NEM days, by channel."""
+        site = self._site(request)
+        if request.query.get("resolution", "30") != "30":
+            raise _bad_request("resolution must be 30")
+        if "startDate" not in request.query or "endDate" not in request.query:
+            raise _bad_request("startDate and endDate are required")
+        first = _date_param(request, "startDate", dt.date.min)
+        last = _date_param(request, "endDate", dt.date.min)
+        if last < first or (last - first).days >= MAX_USAGE_DAYS:
+            raise _bad_request("endDate must be on or after startDate, within 90 days")
+        now = self.now()
+        day_start = dt.datetime.combine(first, dt.time(), prices.NEM_TZ).astimezone(dt.UTC)
+        step = dt.timedelta(minutes=prices.USAGE_MINUTES)
+        count = ((last - first).days + 1) * 24 * 60 // prices.USAGE_MINUTES
+        published = [
+            start
+            for start in (day_start + i * step for i in range(count))
+            if start + step + self.usage_delay <= now
+        ]
+        channels = sorted(site["channels"], key=lambda c: prices.CHANNEL_ORDER.index(c["type"]))
+        return web.json_response(
+            [self._usage_item(channel, start, now) for channel in channels for start in published]
+        )
+
+    def _usage_item(
+        self, channel: dict[str, Any], start: dt.datetime, now: dt.datetime
+    ) -> dict[str, Any]:
+        """Return one Usage object as Amber shapes it."""
+        minutes = prices.USAGE_MINUTES
+        kind = channel["type"]
+        end = start + dt.timedelta(minutes=minutes)
+        point = prices.amber_point(kind, start, minutes)
+        estimated = end + self.usage_estimated_for > now
+        factor = self.usage_estimate_factor if estimated else 1.0
+        return {
+            "type": "Usage",
+            "duration": minutes,
+            "date": prices.nem_date(start).isoformat(),
+            "startTime": _utc_text(start + dt.timedelta(seconds=1)),
+            "endTime": _utc_text(end),
+            "nemTime": end.astimezone(prices.NEM_TZ).isoformat(timespec="seconds"),
+            "perKwh": point.per_kwh,
+            "spotPerKwh": point.spot_per_kwh,
+            "channelType": kind,
+            "channelIdentifier": channel["identifier"],
+            "renewables": point.renewables,
+            "spikeStatus": point.spike_status,
+            "descriptor": point.descriptor,
+            "tariffInformation": {"period": point.period, "demandWindow": point.demand_window},
+            "kwh": round(prices.usage_kwh(kind, start) * factor, 4),
+            "cost": round(prices.usage_cost(kind, start) * factor, 4),
+            "quality": "estimated" if estimated else "billable",
+        }
 
     def _intervals(
         self, site: dict[str, Any], starts: list[dt.datetime], minutes: int, now: dt.datetime

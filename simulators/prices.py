@@ -37,6 +37,11 @@ _FEED_IN_CURVE = (
     (720, 3.5), (780, 3.8), (900, 2.2), (930, -3.0), (1020, -20.0), (1140, -25.0),
     (1260, -22.0), (1320, -6.0), (1380, -4.0), (1440, -4.0),
 )  # fmt: skip
+# A household's half-hourly general consumption (kWh) by minute of the NEM day.
+_LOAD_CURVE = (
+    (0, 0.35), (300, 0.25), (390, 0.6), (480, 0.9), (600, 0.45), (840, 0.4), (1020, 1.1),
+    (1140, 1.4), (1260, 1.0), (1380, 0.5), (1440, 0.35),
+)  # fmt: skip
 # Chicago local minute of the day, c/kWh.
 _COMED_CURVE = (
     (0, 2.2), (180, 1.9), (300, 2.0), (420, 3.0), (540, 3.5), (720, 4.5), (840, 6.5),
@@ -253,3 +258,39 @@ def comed_hour_average(now: dt.datetime) -> tuple[dt.datetime, float]:
     # newest price, which closed the previous hour.
     prices = [comed_price(end) for end in done] or [comed_price(latest)]
     return latest, round(sum(prices) / len(prices), 1)
+
+
+# Usage (the metered half hours Amber bills) -----------------------------------------------------
+
+USAGE_MINUTES = 30
+# Off-peak hours (NEM minutes) when the controlled-load circuit (a hot water heater) runs.
+CONTROLLED_LOAD_ON, CONTROLLED_LOAD_OFF = 23 * 60, 5 * 60
+
+
+def usage_kwh(channel: str, start: dt.datetime) -> float:
+    """Return the kWh a channel metered in the half hour starting at start (export positive)."""
+    start = floor_time(start, USAGE_MINUTES)
+    minute = nem_minute(start)
+    noise = _unit("usage", channel, start.isoformat())
+    if channel == GENERAL:
+        value = _interpolate(_LOAD_CURVE, minute) * (1.0 + 0.15 * noise)
+    elif channel == CONTROLLED_LOAD:
+        running = minute >= CONTROLLED_LOAD_ON or minute < CONTROLLED_LOAD_OFF
+        value = 1.2 * (1.0 + 0.05 * noise) if running else 0.0
+    elif channel == FEED_IN:
+        hours = (minute + 15) / 60
+        sun = max(0.0, math.sin(math.pi * (hours - 6) / 12))
+        value = 2.2 * sun * (1.0 + 0.1 * noise)
+    else:
+        raise ValueError(f"unknown channel {channel!r}")
+    return round(max(0.0, value), 3)
+
+
+def usage_cost(channel: str, start: dt.datetime) -> float:
+    """Return what Amber charged for a half hour's usage, in c incl. GST (Amber's sign).
+
+    The half hour's kWh at its 30-minute perKwh: on the feed-in channel the cost is negative
+    when the customer is paid.
+    """
+    per_kwh = amber_point(channel, floor_time(start, USAGE_MINUTES), USAGE_MINUTES).per_kwh
+    return round(usage_kwh(channel, start) * per_kwh, 4)

@@ -34,6 +34,16 @@ class EntryKind(StrEnum):
 
 
 COMED_UNIQUE_ID: Final = "comed_hourly_pricing"
+# Options of the tariff entries (amber/options.py, comed/options.py).
+CONF_PRICE_ADDER: Final = "price_adder"
+MAX_PRICE_ADDER: Final = 1.0
+CONF_USAGE_DAYS: Final = "usage_backfill_days"
+DEFAULT_USAGE_DAYS: Final = 30
+MAX_USAGE_DAYS: Final = 90
+CONF_CHEAP_HOURS: Final = "cheap_window_hours"
+DEFAULT_CHEAP_HOURS: Final = 4.0
+CONF_CHEAP_DEADLINE: Final = "cheap_window_deadline"
+DEFAULT_CHEAP_DEADLINE: Final = "07:00:00"
 CURRENCY_BY_KIND: Final = {EntryKind.AMBER: "AUD", EntryKind.COMED: "USD"}
 
 # Prices change on 5-minute boundaries; polling a few seconds later picks up the new interval.

@@ -2,16 +2,20 @@
 
 Sensors, charging-session cost and the TOU planners read `PriceSeries` and `PriceInterval`, never
 a source's own wire format. This module is the only place that turns a source's cents into
-currency per kWh and fixes the sign of export prices (positive = paid to you). It imports
-nothing of Home Assistant, so the HA-free planners in tou/ read the same types.
+currency per kWh, fixes the sign of export prices (positive = paid to you) and adds a tariff
+entry's fixed per-kWh adder (delivery or network charges the source's price leaves out) to
+import prices. It imports nothing of Home Assistant, so the HA-free planners in tou/ read the
+same types.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 import datetime as dt
 from enum import StrEnum
+from itertools import pairwise
 from typing import Protocol
 
 from .clients.amber_models import (
@@ -130,6 +134,8 @@ class PriceSeries:
     # How long after its interval ends the newest settled price still stands for "now"
     # (sources that publish after the fact); zero when the source publishes a live price.
     holds_for: dt.timedelta = dt.timedelta()
+    # The fixed per-kWh adder already in every import price (and band) of the series.
+    import_adder: float = 0.0
 
     def current(self, now: dt.datetime) -> PriceInterval | None:
         """Return the interval whose price is in force at `now`, or None when none is.
@@ -186,7 +192,105 @@ class PriceSeries:
             "billing": self.billing.value,
             "exports": self.exports,
             "interval_count": len(self.intervals),
+            "import_adder": self.import_adder,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class PriceSegment:
+    """A stretch of time with one price; a timeline is a sorted list of them."""
+
+    start: dt.datetime
+    end: dt.datetime
+    price: float
+
+
+@dataclass(frozen=True, slots=True)
+class PriceWindow:
+    """A contiguous stretch of time and its time-weighted average price."""
+
+    start: dt.datetime
+    end: dt.datetime
+    average: float
+
+
+# Where intervals overlap, a settled price beats a live one, which beats a forecast.
+_KIND_RANK = {PriceKind.ACTUAL: 0, PriceKind.CURRENT: 1, PriceKind.FORECAST: 2}
+
+
+def price_timeline(
+    intervals: Sequence[PriceInterval],
+    price: Callable[[PriceInterval], float | None],
+    since: dt.datetime,
+) -> list[PriceSegment]:
+    """Return the prices from `since` on as sorted, non-overlapping segments.
+
+    Where intervals overlap (a 5-minute live price inside a 30-minute forecast) the shortest
+    one wins, then the settled over the live over the forecast. Time no interval covers, or
+    whose interval has no price (`price` returns None), is a gap: no segment.
+    """
+    priced = [(i, value) for i in intervals if (value := price(i)) is not None]
+    points = sorted({since} | {t for i, _ in priced for t in (i.start, i.end) if t > since})
+    segments: list[PriceSegment] = []
+    for start, end in pairwise(points):
+        covering = [(i, value) for i, value in priced if i.start <= start and end <= i.end]
+        if covering:
+            _, value = min(covering, key=lambda pair: (pair[0].duration, _KIND_RANK[pair[0].kind]))
+            segments.append(PriceSegment(start, end, value))
+    return segments
+
+
+def window_average(
+    segments: Sequence[PriceSegment], start: dt.datetime, end: dt.datetime
+) -> float | None:
+    """Return the time-weighted average price of [start, end), or None if a gap falls in it."""
+    if end <= start:
+        return None
+    # The last segment starting at or before `start`: the one that may cover it.
+    first = max(0, bisect_right([s.start for s in segments], start) - 1)
+    cursor, total = start, 0.0
+    for segment in segments[first:]:
+        if segment.end <= cursor:
+            continue
+        if segment.start > cursor:
+            return None
+        until = min(segment.end, end)
+        total += segment.price * (until - cursor).total_seconds()
+        cursor = until
+        if cursor >= end:
+            return total / (end - start).total_seconds()
+    return None
+
+
+def cheapest_window(
+    segments: Sequence[PriceSegment],
+    duration: dt.timedelta,
+    *,
+    latest_finish: dt.datetime | None = None,
+) -> PriceWindow | None:
+    """Return the contiguous window of `duration` with the lowest average price, if one fits.
+
+    It starts no earlier than the timeline and ends by `latest_finish` (default: the end of
+    the known prices). Over a piecewise-constant price the average is piecewise linear in the
+    start, so the best window starts at the timeline's start or a segment's start, or ends at
+    a segment's end; those candidates are all tried. The earliest of equal windows wins.
+    """
+    if not segments or duration <= dt.timedelta():
+        return None
+    earliest, known = segments[0].start, segments[-1].end
+    latest = known if latest_finish is None else min(latest_finish, known)
+    candidates = sorted(
+        start
+        for start in {earliest} | {s.start for s in segments} | {s.end - duration for s in segments}
+        if earliest <= start and start + duration <= latest
+    )
+    best: PriceWindow | None = None
+    for start in candidates:
+        average = window_average(segments, start, start + duration)
+        # Float sums of equal windows differ in their last bits: keep the earlier one.
+        if average is not None and (best is None or average < best.average - 1e-12):
+            best = PriceWindow(start, start + duration, average)
+    return best
 
 
 class TariffSource(Protocol):
@@ -220,9 +324,15 @@ _AMBER_KIND = {
 }
 
 
-def amber_price(cents: float, channel: ChannelType) -> float:
-    """Return an Amber c/kWh figure of a channel in the series' unit and sign."""
-    return from_cents(_AMBER_SIGN[channel] * cents)
+def amber_price(cents: float, channel: ChannelType, adder: float = 0.0) -> float:
+    """Return an Amber c/kWh figure of a channel in the series' unit and sign.
+
+    `adder` (currency per kWh) is added on the import channels only: delivery charges are paid
+    on energy bought, not on energy exported. Leave it out for figures that are not the
+    customer's price (the spot price).
+    """
+    price = from_cents(_AMBER_SIGN[channel] * cents)
+    return price if channel is ChannelType.FEED_IN else price + adder
 
 
 def amber_start(interval: Interval) -> dt.datetime:
@@ -230,28 +340,28 @@ def amber_start(interval: Interval) -> dt.datetime:
     return (interval.nem_time - dt.timedelta(minutes=interval.duration)).astimezone(dt.UTC)
 
 
-def amber_band(interval: Interval) -> PriceBand | None:
+def amber_band(interval: Interval, adder: float = 0.0) -> PriceBand | None:
     """Return an interval's advancedPrice band in the series' unit and sign, if it has one."""
     if isinstance(interval, ActualInterval) or interval.advanced_price is None:
         return None
     advanced, channel = interval.advanced_price, interval.channel_type
     return PriceBand(
-        low=amber_price(advanced.low, channel),
-        predicted=amber_price(advanced.predicted, channel),
-        high=amber_price(advanced.high, channel),
+        low=amber_price(advanced.low, channel, adder),
+        predicted=amber_price(advanced.predicted, channel, adder),
+        high=amber_price(advanced.high, channel, adder),
     )
 
 
-def amber_interval_price(interval: Interval) -> float:
+def amber_interval_price(interval: Interval, adder: float = 0.0) -> float:
     """Return the price an Amber interval stands for, in the series' unit and sign.
 
     Settled and live intervals: `perKwh`. Forecasts: Amber's predicted price where it gives
     one, since a forecast's `perKwh` is wholesale-like (docs/amber.md#prices).
     """
-    band = amber_band(interval)
+    band = amber_band(interval, adder)
     if isinstance(interval, ForecastInterval) and band is not None:
         return band.predicted
-    return amber_price(interval.per_kwh, interval.channel_type)
+    return amber_price(interval.per_kwh, interval.channel_type, adder)
 
 
 def amber_series(
@@ -259,11 +369,13 @@ def amber_series(
     *,
     exports: bool,
     import_channel: ChannelType = ChannelType.GENERAL,
+    adder: float = 0.0,
 ) -> PriceSeries:
     """Return Amber intervals as one series: `import_channel` buys, the feed-in channel sells.
 
     Intervals of the two channels that cover the same time with the same kind become one;
     other channels are left out. When an interval comes twice in one channel the first wins.
+    `adder` is added to every import price and band (not to export prices).
     """
     merged: dict[tuple[dt.datetime, int, PriceKind], dict[ChannelType, Interval]] = {}
     for interval in intervals:
@@ -280,11 +392,11 @@ def amber_series(
                 start=start,
                 end=start + dt.timedelta(minutes=minutes),
                 kind=kind,
-                import_price=None if buy is None else amber_interval_price(buy),
+                import_price=None if buy is None else amber_interval_price(buy, adder),
                 export_price=None if sell is None else amber_interval_price(sell),
                 estimate=any(_amber_estimate(side) for side in sides.values()),
                 currency=AMBER_CURRENCY,
-                import_band=None if buy is None else amber_band(buy),
+                import_band=None if buy is None else amber_band(buy, adder),
                 export_band=None if sell is None else amber_band(sell),
                 spike=buy is not None and buy.spike_status in _AMBER_SPIKING,
             )
@@ -295,6 +407,7 @@ def amber_series(
         intervals=tuple(result),
         billing=Billing.INTERVAL,
         exports=exports,
+        import_adder=adder,
     )
 
 
@@ -307,8 +420,10 @@ def _amber_estimate(interval: Interval) -> bool:
 # ComEd ------------------------------------------------------------------------------------------
 
 
-def comed_interval(price: ComEdPrice, *, start: dt.datetime | None = None) -> PriceInterval:
-    """Return one ComEd price as a settled interval ending at its `millisUTC`.
+def comed_interval(
+    price: ComEdPrice, *, start: dt.datetime | None = None, adder: float = 0.0
+) -> PriceInterval:
+    """Return one ComEd price, plus `adder`, as a settled interval ending at its `millisUTC`.
 
     A 5-minute price covers the five minutes before it; the current-hour average covers the
     hour so far, from `start`.
@@ -317,17 +432,18 @@ def comed_interval(price: ComEdPrice, *, start: dt.datetime | None = None) -> Pr
         start=price.time - COMED_INTERVAL if start is None else start,
         end=price.time,
         kind=PriceKind.ACTUAL,
-        import_price=from_cents(price.cents_per_kwh),
+        import_price=from_cents(price.cents_per_kwh) + adder,
         export_price=None,
         estimate=False,
         currency=COMED_CURRENCY,
     )
 
 
-def comed_series(prices: Sequence[ComEdPrice]) -> PriceSeries:
-    """Return ComEd's 5-minute prices as a series (ComEd has no export price)."""
+def comed_series(prices: Sequence[ComEdPrice], *, adder: float = 0.0) -> PriceSeries:
+    """Return ComEd's 5-minute prices, plus the per-kWh `adder`, as a series (no export price)."""
     intervals = sorted(
-        {price.time: comed_interval(price) for price in prices}.values(), key=lambda i: i.end
+        {price.time: comed_interval(price, adder=adder) for price in prices}.values(),
+        key=lambda i: i.end,
     )
     return PriceSeries(
         currency=COMED_CURRENCY,
@@ -335,4 +451,5 @@ def comed_series(prices: Sequence[ComEdPrice]) -> PriceSeries:
         billing=Billing.HOURLY_AVERAGE,
         exports=False,
         holds_for=COMED_HOLDS_FOR,
+        import_adder=adder,
     )

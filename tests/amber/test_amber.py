@@ -424,3 +424,58 @@ async def test_reload_just_before_a_boundary(
     await advance(hass, freezer, 300 - 48 - 1)
     assert _polls(amber_simulator) == (6, 3)
     assert amber_simulator.request_count == 2 + 6 + 3
+
+
+@pytest.mark.usefixtures("frozen")
+async def test_price_descriptor_per_channel(
+    hass: HomeAssistant, amber_entry: MockConfigEntry, amber_simulator: AmberSimulator
+) -> None:
+    """Each channel has its descriptor, in the translated enum's words; general keeps its id."""
+    await setup_entry(hass, amber_entry)
+    slot = _slot(FROZEN_TIME)
+    words = {"extremelyLow": "extremely_low", "veryLow": "very_low"}
+    for key, channel in (
+        ("price_descriptor", prices.GENERAL),
+        ("feed_in_price_descriptor", prices.FEED_IN),
+        ("controlled_load_price_descriptor", prices.CONTROLLED_LOAD),
+    ):
+        state = hass.states.get(entity_id(hass, "sensor", f"{AMBER_SITE_ID}_{key}"))
+        assert state is not None
+        expected = prices.amber_point(channel, slot, 5).descriptor
+        assert state.state == words.get(expected, expected), key
+        assert state.attributes["options"] == [
+            "negative",
+            "extremely_low",
+            "very_low",
+            "low",
+            "neutral",
+            "high",
+            "spike",
+        ]
+
+
+async def test_no_controlled_load_descriptor_without_the_channel(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    amber_simulator: AmberSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A site without a controlled-load circuit gets no descriptor for it."""
+    freezer.move_to(FROZEN_TIME)
+    site = two_sites()[1]
+    amber_simulator.sites = [site]
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Amber Electric second",
+        unique_id=site["id"],
+        data={**amber_entry.data, "site_id": site["id"]},
+    )
+    await setup_entry(hass, entry)
+    registry = er.async_get(hass)
+    assert registry.async_get_entity_id("sensor", DOMAIN, f"{site['id']}_feed_in_price_descriptor")
+    assert (
+        registry.async_get_entity_id(
+            "sensor", DOMAIN, f"{site['id']}_controlled_load_price_descriptor"
+        )
+        is None
+    )

@@ -18,6 +18,7 @@ from custom_components.tesla_energy_sync.clients.amber_models import (
     SiteStatus,
     SpikeStatus,
     TariffPeriod,
+    UsageQuality,
 )
 from custom_components.tesla_energy_sync.clients.errors import (
     AuthenticationError,
@@ -261,6 +262,72 @@ async def test_get_prices_for_dates_in_5_min(
     assert len(intervals) == 2 * 288 * 3
     assert {i.type for i in intervals} == {IntervalType.FORECAST}
     assert {i.date for i in intervals} == {start, end}
+
+
+async def test_get_usage_of_whole_days_by_channel(
+    client: AmberClient, amber_sim: AmberSimulator
+) -> None:
+    """Published half hours of the asked NEM days, every channel, billable once a day old."""
+    # NOON is 12:10 on Jan 15: the 14th is published (and billable up to 12:00 yesterday's
+    # data), the 15th not yet (published 12 h after each half hour ends).
+    start, end = dt.date(2026, 1, 13), dt.date(2026, 1, 15)
+    usage = await client.get_usage(SITE_ID, start_date=start, end_date=end)
+    assert amber_sim.request_log[-1].query == {
+        "startDate": "2026-01-13",
+        "endDate": "2026-01-15",
+        "resolution": "30",
+    }
+    published = [
+        half
+        for half in (
+            dt.datetime(2026, 1, 13, tzinfo=prices.NEM_TZ) + i * dt.timedelta(minutes=30)
+            for i in range(3 * 48)
+        )
+        if half + dt.timedelta(minutes=30) + amber_sim.usage_delay <= NOON
+    ]
+    assert len(usage) == 3 * len(published)
+    # Grouped by channel, in Amber's order.
+    assert [u.channel_type for u in usage[:: len(published)]] == CHANNELS
+    assert [u.channel_identifier for u in usage[:: len(published)]] == ["E1", "E2", "B1"]
+    for reading in usage:
+        assert reading.duration == 30
+        assert reading.date == prices.nem_date(reading.start)
+    billable = [u for u in usage if u.quality is UsageQuality.BILLABLE]
+    estimated = [u for u in usage if u.quality is UsageQuality.ESTIMATED]
+    assert billable
+    assert estimated
+    assert all(u.start + dt.timedelta(minutes=30, days=1) <= NOON for u in billable)
+    assert all(u.start + dt.timedelta(minutes=30, days=1) > NOON for u in estimated)
+    sample = next(u for u in billable if u.channel_type is ChannelType.FEED_IN and u.kwh > 0)
+    assert sample.kwh == prices.usage_kwh(prices.FEED_IN, sample.start)
+    assert sample.cost == prices.usage_cost(prices.FEED_IN, sample.start)
+    assert sample.cost < 0  # Amber's sign: the export was paid for
+    assert sample.per_kwh == prices.amber_point(prices.FEED_IN, sample.start, 30).per_kwh
+
+
+async def test_get_usage_refuses_bad_ranges(
+    client: AmberClient, amber_sim: AmberSimulator, session: aiohttp.ClientSession
+) -> None:
+    """The simulator keeps Amber's limits: both dates, in order, at most 90 days."""
+    with pytest.raises(ValueError, match="before"):
+        await client.get_usage(
+            SITE_ID, start_date=dt.date(2026, 1, 2), end_date=dt.date(2026, 1, 1)
+        )
+    with pytest.raises(RequestError) as caught:
+        await client.get_usage(
+            SITE_ID, start_date=dt.date(2025, 10, 1), end_date=dt.date(2026, 1, 1)
+        )
+    assert caught.value.status == 400
+    for query in (
+        "",
+        "?startDate=2026-01-01",
+        "?startDate=2026-01-01&endDate=2026-01-01&resolution=5",
+    ):
+        async with session.get(
+            f"{amber_sim.base_url}/sites/{SITE_ID}/usage{query}",
+            headers={"Authorization": "Bearer psk_sim"},
+        ) as response:
+            assert response.status == 400, query
 
 
 async def test_bad_token_is_an_authentication_error(

@@ -23,6 +23,8 @@ from custom_components.tesla_energy_sync.clients.amber_models import (
     Site,
     SpikeStatus,
     TariffPeriod,
+    Usage,
+    UsageQuality,
     parse_interval,
 )
 from custom_components.tesla_energy_sync.clients.errors import ResponseError
@@ -61,6 +63,25 @@ CURRENT: dict[str, Any] = {
     "estimate": True,
     "advancedPrice": {"low": -11.5, "predicted": -13.0, "high": -15.2},
     "tariffInformation": {"period": "peak", "demandWindow": False},
+}
+# A feed-in Usage in the published schema's shape (amberelectric/public-api swagger.json).
+USAGE: dict[str, Any] = {
+    "type": "Usage",
+    "duration": 30,
+    "date": "2021-05-05",
+    "startTime": "2021-05-05T02:00:01Z",
+    "endTime": "2021-05-05T02:30:00Z",
+    "nemTime": "2021-05-05T12:30:00+10:00",
+    "perKwh": -6.12,
+    "spotPerKwh": 6.12,
+    "renewables": 45,
+    "channelType": "feedIn",
+    "channelIdentifier": "B1",
+    "spikeStatus": "none",
+    "descriptor": "low",
+    "kwh": 1.5,
+    "cost": -9.18,
+    "quality": "billable",
 }
 SITE: dict[str, Any] = {
     "id": "01ABC",
@@ -270,3 +291,44 @@ def test_unreadable_rate_limit_headers_are_none() -> None:
 
 def test_interval_union_works_with_isinstance() -> None:
     assert isinstance(parse_interval(FORECAST), Interval)
+
+
+def test_usage_parses_what_the_import_reads() -> None:
+    usage = Usage.from_dict(USAGE)
+    assert usage.channel_identifier == "B1"
+    assert usage.channel_type is ChannelType.FEED_IN
+    assert usage.kwh == 1.5
+    assert usage.cost == -9.18
+    assert usage.quality is UsageQuality.BILLABLE
+    assert usage.start == dt.datetime(2021, 5, 5, 2, 0, tzinfo=dt.UTC)
+    data = usage.as_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["quality"] == "billable"
+
+
+def test_a_quality_amber_adds_later_is_none() -> None:
+    assert Usage.from_dict(changed(USAGE, quality="substituted")).quality is None
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"type": "ActualInterval"},
+        {"type": ...},
+        {"quality": ...},
+        {"quality": 1},
+        {"kwh": ...},
+        {"kwh": "1.5"},
+        {"kwh": float("inf")},
+        {"cost": None},
+        {"channelIdentifier": ...},
+        {"channelType": "battery"},
+        {"duration": 0},
+        {"duration": -30},
+        {"nemTime": "2021-05-05T12:30:00"},
+        {"date": "5/5/2021"},
+    ],
+)
+def test_bad_usage_is_a_response_error(changes: dict[str, Any]) -> None:
+    with pytest.raises(ResponseError):
+        Usage.from_dict(changed(USAGE, **changes))

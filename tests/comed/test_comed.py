@@ -8,12 +8,14 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
+import probatio
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.tesla_energy_sync.const import COMED_UNIQUE_ID
+from custom_components.tesla_energy_sync.const import COMED_UNIQUE_ID, CONF_PRICE_ADDER
 from simulators import prices
 from simulators.comed import ComEdSimulator
 
@@ -176,3 +178,54 @@ async def test_stale_prices_are_not_current(
         state = hass.states.get(entity_id(hass, "sensor", f"{COMED_UNIQUE_ID}_{key}"))
         assert state is not None
         assert state.state == STATE_UNKNOWN, key
+
+
+async def test_adder_is_in_every_price(
+    hass: HomeAssistant, comed_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """The options' per-kWh adder (delivery) is in both sensors and the published series."""
+    moment = datetime(2026, 11, 23, 21, 37, 30, tzinfo=UTC)
+    freezer.move_to(moment)
+    await setup_entry(hass, comed_entry)
+    assert comed_entry.supports_options
+    result = await hass.config_entries.options.async_init(comed_entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "comed"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_PRICE_ADDER: 0.0822}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert comed_entry.options == {CONF_PRICE_ADDER: 0.0822}
+
+    latest = prices.comed_latest_end(moment)
+    assert _value(hass, "five_minute_price") == pytest.approx(
+        prices.comed_price(latest) / 100 + 0.0822, abs=1e-6
+    )
+    hour_start = moment.replace(minute=0, second=0)
+    ends = [hour_start + timedelta(minutes=5 * i) for i in range(1, 13)]
+    done = [prices.comed_price(end) for end in ends if end <= latest]
+    assert _value(hass, "current_hour_average_price") == pytest.approx(
+        round(sum(done) / len(done), 1) / 100 + 0.0822, abs=1e-6
+    )
+    tariff = comed_entry.runtime_data.tariff()
+    assert tariff is not None
+    series = tariff.series
+    assert series is not None
+    assert series.import_adder == 0.0822
+    for interval in series.intervals:
+        assert interval.import_price == pytest.approx(
+            prices.comed_price(interval.end) / 100 + 0.0822
+        )
+
+
+async def test_adder_is_bounded(hass: HomeAssistant, comed_entry: MockConfigEntry) -> None:
+    """The adder is 0 to 1 USD/kWh: no negative delivery charge."""
+    comed_entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(comed_entry.entry_id)
+    schema = result["data_schema"]
+    assert schema is not None
+    assert schema({}) == {CONF_PRICE_ADDER: 0.0}
+    for wrong in (-0.01, 1.01):
+        with pytest.raises(probatio.Invalid):
+            schema({CONF_PRICE_ADDER: wrong})

@@ -243,11 +243,11 @@ async def test_options(
 async def test_only_chargers_have_options(
     hass: HomeAssistant, wall_connector_entry: MockConfigEntry, amber_entry: MockConfigEntry
 ) -> None:
-    """Tariff entries offer no options."""
+    """Chargers offer options, and so do tariff entries (tests/amber/test_amber_options.py)."""
     wall_connector_entry.add_to_hass(hass)
     amber_entry.add_to_hass(hass)
     assert wall_connector_entry.supports_options
-    assert not amber_entry.supports_options
+    assert amber_entry.supports_options
 
 
 async def test_ignored_discovery_lists_without_options(

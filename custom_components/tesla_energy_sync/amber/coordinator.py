@@ -26,6 +26,7 @@ from ..const import (
     AMBER_FORECAST_INTERVALS,
     AMBER_MIN_REMAINING_FOR_REPOLL,
     AMBER_POLL_OFFSET,
+    CONF_PRICE_ADDER,
     CONF_SITE_ID,
     DOMAIN,
     LOGGER,
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
     from ..clients.amber import AmberClient
     from ..tariff import TariffSource
+    from .usage import AmberUsageImporter
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,6 +75,8 @@ class AmberData:
     site: Site
     channels: dict[ChannelType, AmberChannelPrices]
     fetched_at: datetime
+    # The entry's fixed per-kWh adder, in every import price shown (tariff.py adds it).
+    adder: float = 0.0
 
     @property
     def general(self) -> AmberChannelPrices:
@@ -90,6 +94,7 @@ class AmberData:
                 for interval in prices.intervals()
             ],
             exports=self.site.has_channel(ChannelType.FEED_IN),
+            adder=self.adder,
         )
 
     @cached_property
@@ -99,7 +104,10 @@ class AmberData:
         if prices is None:
             return None
         return amber_series(
-            prices.intervals(), exports=False, import_channel=ChannelType.CONTROLLED_LOAD
+            prices.intervals(),
+            exports=False,
+            import_channel=ChannelType.CONTROLLED_LOAD,
+            adder=self.adder,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -107,6 +115,7 @@ class AmberData:
         return {
             "site": self.site.as_dict(),
             "fetched_at": self.fetched_at.isoformat(),
+            "adder": self.adder,
             "channels": {
                 str(channel): {
                     "current": prices.current.as_dict(),
@@ -145,6 +154,7 @@ class AmberCoordinator(PriceCoordinator[AmberData]):
         """Keep the client; the site is looked up on the first refresh."""
         self.client = client
         self.site_id: str = entry.data[CONF_SITE_ID]
+        self.adder: float = float(entry.options.get(CONF_PRICE_ADDER, 0.0))
         self._state = _PollState()
         super().__init__(
             hass,
@@ -229,7 +239,7 @@ class AmberCoordinator(PriceCoordinator[AmberData]):
             # stale cache): never shown as current; the schedule asks again soon.
             self.stale_answers += 1
             LOGGER.debug("%s answered with an interval that ended at %s", self.name, ended)
-        return AmberData(site=self.site, channels=channels, fetched_at=now)
+        return AmberData(site=self.site, channels=channels, fetched_at=now, adder=self.adder)
 
     def _next_poll_at(self, data: AmberData, moment: datetime) -> datetime:
         """Re-poll briefly until the price in force is final, else wait for the next boundary."""
@@ -265,13 +275,30 @@ class AmberCoordinator(PriceCoordinator[AmberData]):
 
 @dataclass(kw_only=True)
 class AmberRuntime(SourceRuntime):
-    """An Amber site: one coordinator for its prices."""
+    """An Amber site: one coordinator for its prices, and the import of its usage."""
 
     prices: AmberCoordinator
+    # None without the recorder, which keeps the statistics.
+    usage: AmberUsageImporter | None = None
 
     def tariff(self) -> TariffSource:
         """Return the prices coordinator, which chargers and TOU sync read."""
         return self.prices
+
+    async def async_first_refresh(self) -> None:
+        """Refresh the prices, then start the usage import without waiting for it."""
+        await super().async_first_refresh()
+        if (usage := self.usage) is not None:
+            # A back-fill takes several requests, and a failing one must not hold the prices.
+            usage.config_entry.async_create_background_task(
+                usage.hass, usage.async_refresh(), f"{usage.name} import"
+            )
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Add the usage import to the coordinators' diagnostics."""
+        found = super().diagnostics()
+        found["usage"] = None if self.usage is None else self.usage.diagnostics()
+        return found
 
 
 type AmberConfigEntry = ConfigEntry[AmberRuntime]

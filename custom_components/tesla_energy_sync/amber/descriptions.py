@@ -39,11 +39,12 @@ def _now() -> datetime:
     return dt_util.utcnow()
 
 
-def _optional_price(cents: float | None, channel: ChannelType) -> float | None:
-    return None if cents is None else shown(amber_price(cents, channel))
+def _optional_price(cents: float | None, channel: ChannelType, adder: float) -> float | None:
+    return None if cents is None else shown(amber_price(cents, channel, adder))
 
 
-def _interval_attrs(interval: CurrentInterval | ForecastInterval) -> dict[str, Any]:
+def _interval_attrs(interval: CurrentInterval | ForecastInterval, adder: float) -> dict[str, Any]:
+    """Return Amber's details of an interval; its prices with the adder, the spot price without."""
     channel = interval.channel_type
     advanced = interval.advanced_price
     tariff = interval.tariff_information
@@ -56,11 +57,11 @@ def _interval_attrs(interval: CurrentInterval | ForecastInterval) -> dict[str, A
         "renewables": interval.renewables,
         "tariff_period": str(tariff.period) if tariff and tariff.period else None,
         "demand_window": tariff.demand_window if tariff else None,
-        "advanced_price_low": _optional_price(advanced.low if advanced else None, channel),
+        "advanced_price_low": _optional_price(advanced.low if advanced else None, channel, adder),
         "advanced_price_predicted": _optional_price(
-            advanced.predicted if advanced else None, channel
+            advanced.predicted if advanced else None, channel, adder
         ),
-        "advanced_price_high": _optional_price(advanced.high if advanced else None, channel),
+        "advanced_price_high": _optional_price(advanced.high if advanced else None, channel, adder),
     }
 
 
@@ -91,7 +92,7 @@ def _current_attrs(data: AmberData, channel: ChannelType) -> dict[str, Any]:
     interval, raw = _current(data, channel), _in_force(data, channel)
     if interval is None or raw is None:
         return {}
-    return {"estimate": interval.estimate, **_interval_attrs(raw)}
+    return {"estimate": interval.estimate, **_interval_attrs(raw, data.adder)}
 
 
 def _upcoming(prices: AmberChannelPrices | None) -> list[ForecastInterval]:
@@ -102,20 +103,21 @@ def _upcoming(prices: AmberChannelPrices | None) -> list[ForecastInterval]:
     return [forecast for forecast in prices.forecasts if forecast.nem_time > now]
 
 
-def _forecast_attrs(prices: AmberChannelPrices | None) -> dict[str, Any]:
+def _forecast_attrs(data: AmberData, channel: ChannelType) -> dict[str, Any]:
+    prices = data.channels.get(channel)
     if prices is None:
         return {}
     return {
         "forecasts": [
-            {"price": shown(amber_interval_price(f)), **_interval_attrs(f)}
+            {"price": shown(amber_interval_price(f, data.adder)), **_interval_attrs(f, data.adder)}
             for f in _upcoming(prices)
         ]
     }
 
 
-def _next_forecast(prices: AmberChannelPrices | None) -> float | None:
-    upcoming = _upcoming(prices)
-    return shown(amber_interval_price(upcoming[0])) if upcoming else None
+def _next_forecast(data: AmberData, channel: ChannelType) -> float | None:
+    upcoming = _upcoming(data.channels.get(channel))
+    return shown(amber_interval_price(upcoming[0], data.adder)) if upcoming else None
 
 
 def _general_now(data: AmberData) -> CurrentInterval | ForecastInterval | None:
@@ -145,10 +147,30 @@ def _price_sensors(channel: ChannelType, key: str) -> tuple[AmberSensorDescripti
             translation_key=f"{key}_forecast",
             native_unit_of_measurement=AUD_PER_KWH,
             suggested_display_precision=4,
-            value_fn=lambda data: _next_forecast(data.channels.get(channel)),
-            attr_fn=lambda data: _forecast_attrs(data.channels.get(channel)),
+            value_fn=lambda data: _next_forecast(data, channel),
+            attr_fn=lambda data: _forecast_attrs(data, channel),
             exists_fn=_has(channel),
         ),
+    )
+
+
+def _descriptor(data: AmberData, channel: ChannelType) -> str | None:
+    """Return Amber's word for the channel's price in force (None for a word it added later)."""
+    interval = _in_force(data, channel)
+    if interval is None or interval.descriptor is None:
+        return None
+    return DESCRIPTOR_STATES.get(interval.descriptor)
+
+
+def _descriptor_sensor(channel: ChannelType, key: str) -> AmberSensorDescription:
+    return TesSensorEntityDescription(
+        coordinator_fn=prices_of,
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.ENUM,
+        options=list(DESCRIPTOR_STATES.values()),
+        value_fn=lambda data: _descriptor(data, channel),
+        exists_fn=_has(channel),
     )
 
 
@@ -156,18 +178,10 @@ AMBER_SENSORS: tuple[AmberSensorDescription, ...] = (
     *_price_sensors(ChannelType.GENERAL, "general"),
     *_price_sensors(ChannelType.FEED_IN, "feed_in"),
     *_price_sensors(ChannelType.CONTROLLED_LOAD, "controlled_load"),
-    TesSensorEntityDescription(
-        coordinator_fn=prices_of,
-        key="price_descriptor",
-        translation_key="price_descriptor",
-        device_class=SensorDeviceClass.ENUM,
-        options=list(DESCRIPTOR_STATES.values()),
-        value_fn=lambda data: (
-            DESCRIPTOR_STATES.get(interval.descriptor)
-            if (interval := _general_now(data)) and interval.descriptor
-            else None
-        ),
-    ),
+    # The general channel's keeps the key it had before the other channels got theirs.
+    _descriptor_sensor(ChannelType.GENERAL, "price_descriptor"),
+    _descriptor_sensor(ChannelType.FEED_IN, "feed_in_price_descriptor"),
+    _descriptor_sensor(ChannelType.CONTROLLED_LOAD, "controlled_load_price_descriptor"),
     TesSensorEntityDescription(
         coordinator_fn=prices_of,
         key="renewables",

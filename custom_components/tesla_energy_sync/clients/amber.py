@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ._http import MIB, bearer_headers, decode_list, raise_for_status, request, retry_after
-from .amber_models import Interval, RateLimitStatus, Site, parse_interval
+from .amber_models import Interval, RateLimitStatus, Site, Usage, parse_interval
 from .errors import RateLimitError
 
 if TYPE_CHECKING:
@@ -20,8 +20,13 @@ if TYPE_CHECKING:
 DEFAULT_AMBER_BASE_URL = "https://api.amber.com.au/v1"
 _SERVICE = "Amber"
 # The largest answer the API gives (2048 intervals back and 2048 ahead at 5 min, three
-# channels) is 5.1 MB from the simulator; a 48 h forecast at 5 min is 0.8 MB.
+# channels) is 5.1 MB from the simulator; a 48 h forecast at 5 min is 0.8 MB. A usage answer
+# runs to about 0.6 kB per interval and channel: 90 days of three channels is 7.5 MB, so the
+# usage import asks for at most USAGE_MAX_DAYS_PER_REQUEST days at a time.
 MAX_BODY_BYTES = 8 * MIB
+# Amber returns at most 90 days of usage (docs/amber.md#usage).
+USAGE_MAX_DAYS = 90
+USAGE_MAX_DAYS_PER_REQUEST = 14
 
 
 class AmberClient:
@@ -103,6 +108,21 @@ class AmberClient:
             params["resolution"] = str(resolution)
         path = f"/sites/{quote(site_id, safe='')}/prices"
         return [parse_interval(item) for item in await self._get(path, params)]
+
+    async def get_usage(
+        self, site_id: str, *, start_date: dt.date, end_date: dt.date
+    ) -> list[Usage]:
+        """Return every channel's metered 30-minute usage of whole NEM days, both ends included."""
+        if end_date < start_date:
+            raise ValueError(f"end_date {end_date} is before start_date {start_date}")
+        params = {
+            "startDate": start_date.isoformat(),
+            "endDate": end_date.isoformat(),
+            # The only resolution the endpoint offers; sent so a new default cannot change it.
+            "resolution": "30",
+        }
+        path = f"/sites/{quote(site_id, safe='')}/usage"
+        return [Usage.from_dict(item) for item in await self._get(path, params)]
 
     def _forget_old(self, now: float) -> None:
         """Drop sends that left the sliding window."""

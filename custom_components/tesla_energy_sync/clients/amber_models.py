@@ -8,7 +8,7 @@ import datetime as dt
 from enum import Enum, StrEnum
 from typing import Any, Self
 
-from ._json import Fields, finite_text
+from ._json import Fields, enum_or_none, finite_text
 from .errors import ResponseError
 
 
@@ -54,6 +54,13 @@ class SiteStatus(StrEnum):
     PENDING = "pending"
     ACTIVE = "active"
     CLOSED = "closed"
+
+
+class UsageQuality(StrEnum):
+    """Whether a metered reading is the distributor's estimate or billable data."""
+
+    ESTIMATED = "estimated"
+    BILLABLE = "billable"
 
 
 class TariffPeriod(StrEnum):
@@ -297,6 +304,63 @@ class ForecastInterval(BaseInterval):
 
 
 Interval = ActualInterval | CurrentInterval | ForecastInterval
+
+_USAGE_TYPE = "Usage"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Usage:
+    """One channel's metered energy over one interval, and what Amber charged for it.
+
+    `kwh` and `cost` (c incl. GST) are as Amber sends them; on a feed-in channel the cost is
+    negative when the customer is paid (docs/amber.md#usage).
+    """
+
+    channel_identifier: str
+    channel_type: ChannelType
+    duration: int
+    date: dt.date
+    nem_time: dt.datetime
+    per_kwh: float
+    spot_per_kwh: float
+    kwh: float
+    cost: float
+    # None for a quality Amber added after this was written.
+    quality: UsageQuality | None
+
+    @property
+    def start(self) -> dt.datetime:
+        """Return when the interval really starts, in UTC (nemTime is its end)."""
+        return (self.nem_time - dt.timedelta(minutes=self.duration)).astimezone(dt.UTC)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Self:
+        """Parse a Usage object; only the fields the import reads are required."""
+        obj = Fields(data, "usage")
+        kind = obj.text("type")
+        if kind != _USAGE_TYPE:
+            raise obj.error(f"expected a {_USAGE_TYPE}, got {kind[:40]!r}")
+        duration = obj.integer("duration")
+        if duration <= 0:
+            raise obj.error(f"field 'duration': expected a positive integer, got {duration}")
+        return cls(
+            channel_identifier=obj.text("channelIdentifier"),
+            channel_type=obj.enum("channelType", ChannelType),
+            duration=duration,
+            date=obj.date("date"),
+            nem_time=obj.timestamp("nemTime"),
+            per_kwh=obj.number("perKwh"),
+            spot_per_kwh=obj.number("spotPerKwh"),
+            kwh=obj.number("kwh"),
+            cost=obj.number("cost"),
+            # Required, but a quality Amber adds later must not fail the whole import.
+            quality=enum_or_none(UsageQuality, obj.text("quality")),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict for diagnostics."""
+        return dict(_json_safe(self))
+
 
 _INTERVAL_CLASSES: dict[IntervalType, type[Interval]] = {
     IntervalType.ACTUAL: ActualInterval,

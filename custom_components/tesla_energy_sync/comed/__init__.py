@@ -12,6 +12,7 @@ from ..runtime import SourceSpec, TesConfigEntry
 from .coordinator import ComEdCoordinator, ComEdRuntime
 from .descriptions import COMED_SENSORS
 from .flow import ComEdSteps
+from .options import ComEdOptionsFlow
 
 
 async def async_build(hass: HomeAssistant, entry: TesConfigEntry) -> ComEdRuntime:
@@ -29,4 +30,5 @@ SPEC = SourceSpec(
     descriptions={Platform.SENSOR: COMED_SENSORS},
     flow=ComEdSteps,
     reconfigure=ComEdSteps.async_step_comed,
+    options_flow=ComEdOptionsFlow,
 )

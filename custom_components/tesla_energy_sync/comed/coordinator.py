@@ -15,6 +15,7 @@ from ..const import (
     COMED_STALE_RETRIES,
     COMED_STALE_RETRY,
     COMED_UNIQUE_ID,
+    CONF_PRICE_ADDER,
     DOMAIN,
     LOGGER,
     PRICE_PERIOD,
@@ -65,6 +66,8 @@ class ComEdCoordinator(PriceCoordinator[ComEdData]):
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any], client: ComEdClient) -> None:
         """Keep the client."""
         self.client = client
+        # The entry's fixed per-kWh adder, in every price (tariff.py adds it).
+        self.adder: float = float(entry.options.get(CONF_PRICE_ADDER, 0.0))
         self._stale_polls = 0
         self._slot: datetime | None = None
         super().__init__(
@@ -88,7 +91,7 @@ class ComEdCoordinator(PriceCoordinator[ComEdData]):
             self.client.get_five_minute_prices(), self.client.get_current_hour_average()
         )
         now = self.poll_moment
-        series = comed_series(five_minute)
+        series = comed_series(five_minute, adder=self.adder)
         newest = series.newest_actual()
         if newest is None or series.current(now) is None:
             # Its newest price is too old to stand for now: shown as no price, not as current.
@@ -96,7 +99,7 @@ class ComEdCoordinator(PriceCoordinator[ComEdData]):
             LOGGER.debug("%s answered with prices up to %s only", self.name, newest)
         # The hour the newest price closes (ComEd's average at :00 is the hour just ended).
         hour_start = interval_start(hour_average.time - timedelta(minutes=5), HOUR)
-        average = comed_interval(hour_average, start=hour_start)
+        average = comed_interval(hour_average, start=hour_start, adder=self.adder)
         return ComEdData(
             series=series,
             # A running average changes until the hour's last 5-minute price is in.
