@@ -46,8 +46,8 @@ from simulators.kafka_broker import TANSU_TIMING, TansuBroker
 from ..helpers import entity_id
 
 PREFIX = "ha"
-VIN = "5YJ3SIM0000000001"
-OTHER_VIN = "5YJYSIM0000000002"
+VIN = "5YJ3E1EA0PF000001"
+OTHER_VIN = "7SAYGDEE0PF000002"
 _groups = itertools.count()
 
 
@@ -379,7 +379,7 @@ async def test_config_flow(hass: HomeAssistant, broker: TansuBroker) -> None:
         CONF_TOPIC_PREFIX: PREFIX,
         CONF_GROUP_ID: "ha",
         CONF_OFFSET_RESET: "latest",
-        CONF_VINS: "5yj3sim0000000001, 5YJYSIM0000000002",
+        CONF_VINS: "5yj3e1ea0pf000001, 7SAYGDEE0PF000002",
         "security_protocol": "PLAINTEXT",
     }
     with patch("custom_components.tesla_energy_sync.async_setup_entry", return_value=True):
