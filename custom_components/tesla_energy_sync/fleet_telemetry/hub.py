@@ -9,10 +9,10 @@ time so they can create its entity.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -32,6 +32,10 @@ from ..runtime import SourceRuntime
 if TYPE_CHECKING:
     from ..clients.fleet_telemetry.consumer import TelemetryConsumer
 
+ONLINE: Final = "online"
+"""The field connectivity records set (True while the car's socket is open); no schema field
+is lower case, so it cannot clash with one the car sends."""
+
 
 @dataclass
 class VehicleState:
@@ -40,15 +44,12 @@ class VehicleState:
     vin: str
     fields: dict[str, TelemetryValue] = field(default_factory=dict)
     created: dict[str, datetime] = field(default_factory=dict)
-    online: bool | None = None
-    online_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-safe view (diagnostics redact VINs and locations)."""
         return {
             "vin": self.vin,
             "fields": {name: repr(value) for name, value in sorted(self.fields.items())},
-            "online": self.online,
         }
 
 
@@ -126,31 +127,30 @@ class TelemetryHub:
             self.vehicles[vin] = VehicleState(vin=vin)
         return self.vehicles[vin]
 
-    def _apply_data(self, record: VehicleData) -> None:
-        vehicle = self._vehicle(record.vin)
-        created = record.created_at
-        for name, value in record.fields.items():
+    def _apply_fields(
+        self, vin: str, created: datetime | None, fields: Mapping[str, TelemetryValue]
+    ) -> None:
+        """Keep each field's value unless the vehicle already holds a newer one."""
+        vehicle = self._vehicle(vin)
+        for name, value in fields.items():
             known = vehicle.created.get(name)
             if known is not None and created is not None and created < known:
                 self.stale += 1  # an older record redelivered or out of order: ignore
                 continue
             if name not in vehicle.fields:
-                self._new.setdefault(record.vin, set()).add(name)
+                self._new.setdefault(vin, set()).add(name)
             vehicle.fields[name] = value
             if created is not None:
                 vehicle.created[name] = created
-        self._changed.add(record.vin)
+        self._changed.add(vin)
+
+    def _apply_data(self, record: VehicleData) -> None:
+        self._apply_fields(record.vin, record.created_at, record.fields)
 
     def _apply_connectivity(self, record: Connectivity) -> None:
-        vehicle = self._vehicle(record.vin)
-        if record.created_at and vehicle.online_at and record.created_at < vehicle.online_at:
-            self.stale += 1
-            return
-        if vehicle.online is None:
-            self._new.setdefault(record.vin, set()).add("online")
-        vehicle.online = record.status is ConnectivityStatus.CONNECTED
-        vehicle.online_at = record.created_at
-        self._changed.add(record.vin)
+        # docs/fleet-telemetry.md#connectivity: online from the newest record, never silence.
+        online = record.status is ConnectivityStatus.CONNECTED
+        self._apply_fields(record.vin, record.created_at, {ONLINE: online})
 
     def _apply_alerts(self, record: Alerts) -> None:
         for alert in record.alerts:
