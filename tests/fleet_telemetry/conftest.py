@@ -1,0 +1,72 @@
+"""Fleet Telemetry fixtures: a real Tansu broker, the producer simulator, an entry for both."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator
+import itertools
+from unittest.mock import patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.tesla_energy_sync.clients.fleet_telemetry.models import RecordType
+from custom_components.tesla_energy_sync.const import (
+    CONF_BOOTSTRAP_SERVERS,
+    CONF_GROUP_ID,
+    CONF_KIND,
+    CONF_OFFSET_RESET,
+    CONF_TOPIC_PREFIX,
+    CONF_VINS,
+    DOMAIN,
+    EntryKind,
+)
+from simulators.fleet_telemetry import FleetProducer
+from simulators.kafka_broker import TANSU_TIMING, TansuBroker
+
+from .common import OTHER_VIN, PREFIX, VIN
+
+_groups = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def fast_consumer() -> Generator[None]:
+    """Tansu answers a group join after half the session timeout: keep it short in tests."""
+    with patch("custom_components.tesla_energy_sync.fleet_telemetry.config.TIMING", TANSU_TIMING):
+        yield
+
+
+@pytest.fixture
+async def broker(socket_enabled: None) -> AsyncIterator[TansuBroker]:
+    """A real Kafka-compatible broker on loopback with the four topics."""
+    tansu = TansuBroker()
+    await tansu.start()
+    await tansu.create_topics([kind.topic(PREFIX) for kind in RecordType])
+    yield tansu
+    tansu.stop()
+
+
+@pytest.fixture
+async def producer(broker: TansuBroker) -> AsyncIterator[FleetProducer]:
+    """The fleet-telemetry producer simulator, for two vehicles."""
+    fleet = FleetProducer(broker.bootstrap, PREFIX, [VIN, OTHER_VIN])
+    await fleet.start()
+    yield fleet
+    await fleet.stop()
+
+
+@pytest.fixture
+def telemetry_entry(broker: TansuBroker) -> MockConfigEntry:
+    """A Fleet Telemetry entry reading the broker from the start, in a fresh group."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Fleet Telemetry {PREFIX}",
+        unique_id=f"{broker.bootstrap}|{PREFIX}",
+        data={
+            CONF_KIND: EntryKind.FLEET_TELEMETRY,
+            CONF_BOOTSTRAP_SERVERS: broker.bootstrap,
+            CONF_TOPIC_PREFIX: PREFIX,
+            CONF_GROUP_ID: f"ha-test-{next(_groups)}",
+            CONF_OFFSET_RESET: "earliest",
+            CONF_VINS: [],
+        },
+    )
