@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+import logging
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.util import dt as dt_util
 
 from ..clients.fleet_telemetry.models import (
     Alerts,
@@ -32,9 +34,16 @@ from ..runtime import SourceRuntime
 if TYPE_CHECKING:
     from ..clients.fleet_telemetry.consumer import TelemetryConsumer
 
+_LOGGER = logging.getLogger(__name__)
+
 ONLINE: Final = "online"
 """The field connectivity records set (True while the car's socket is open); no schema field
 is lower case, so it cannot clash with one the car sends."""
+
+# How far a record's created_at may run ahead of when the server produced it (its Kafka
+# timestamp) before the car's clock is not trusted for ordering: clocks drift by seconds, and
+# a car's record reaches Kafka well within this, so only a clock gone wrong exceeds it.
+CLOCK_AHEAD_MARGIN: Final = timedelta(minutes=5)
 
 
 @dataclass
@@ -63,6 +72,9 @@ class TelemetryHub:
         self.vehicles: dict[str, VehicleState] = {}
         self.errors = 0
         self.stale = 0
+        self.clock_ahead = 0
+        self.write_errors = 0
+        self._failed_updates: set[CALLBACK_TYPE] = set()
         self._listeners: dict[str, list[CALLBACK_TYPE]] = {}
         self._new_field_listeners: list[Callable[[str, set[str]], None]] = []
         self._forget_listeners: list[Callable[[str], None]] = []
@@ -127,6 +139,22 @@ class TelemetryHub:
             self.vehicles[vin] = VehicleState(vin=vin)
         return self.vehicles[vin]
 
+    def _ordered_at(self, record: VehicleData | Connectivity) -> datetime | None:
+        """Return the time that orders a record's values: its created_at, if believable.
+
+        A created_at further than CLOCK_AHEAD_MARGIN past the record's Kafka timestamp (else
+        the server's receive time, else now) would make every later record of its fields look
+        stale until that moment came; such a record is ordered by the Kafka timestamp instead.
+        """
+        created = record.created_at
+        if created is None:
+            return None
+        produced = record.timestamp or record.received_at or dt_util.utcnow()
+        if created - produced <= CLOCK_AHEAD_MARGIN:
+            return created
+        self.clock_ahead += 1
+        return produced
+
     def _apply_fields(
         self, vin: str, created: datetime | None, fields: Mapping[str, TelemetryValue]
     ) -> None:
@@ -145,12 +173,12 @@ class TelemetryHub:
         self._changed.add(vin)
 
     def _apply_data(self, record: VehicleData) -> None:
-        self._apply_fields(record.vin, record.created_at, record.fields)
+        self._apply_fields(record.vin, self._ordered_at(record), record.fields)
 
     def _apply_connectivity(self, record: Connectivity) -> None:
         # docs/fleet-telemetry.md#connectivity: online from the newest record, never silence.
         online = record.status is ConnectivityStatus.CONNECTED
-        self._apply_fields(record.vin, record.created_at, {ONLINE: online})
+        self._apply_fields(record.vin, self._ordered_at(record), {ONLINE: online})
 
     def _apply_alerts(self, record: Alerts) -> None:
         for alert in record.alerts:
@@ -176,13 +204,23 @@ class TelemetryHub:
                 listener(vin, names)
         for vin in changed:
             for update in list(self._listeners.get(vin, ())):
-                update()
+                self._update(update)
+
+    def _update(self, update: CALLBACK_TYPE) -> None:
+        """Run one entity's update; its failure must not cost the others theirs."""
+        try:
+            update()
+        except Exception:
+            self.write_errors += 1
+            if update not in self._failed_updates:
+                self._failed_updates.add(update)
+                _LOGGER.exception("Error writing a Fleet Telemetry entity's state")
 
     @callback
     def _connection_changed(self, connected: bool) -> None:
         for updates in self._listeners.values():
             for update in list(updates):
-                update()
+                self._update(update)
 
     def diagnostics(self) -> dict[str, Any]:
         """Return counters and per-vehicle state (VINs and locations are redacted later)."""
@@ -192,10 +230,14 @@ class TelemetryHub:
             "records": consumer.records,
             "malformed": consumer.malformed,
             "unknown_fields": consumer.unknown_fields,
+            "rejected_values": consumer.rejected_values,
+            "invalid_vin": consumer.invalid_vin,
             "skipped_vin": consumer.skipped_vin,
             "reconnects": consumer.reconnects,
             "last_error": consumer.last_error,
             "stale_records": self.stale,
+            "clock_ahead_records": self.clock_ahead,
+            "write_errors": self.write_errors,
             "vehicle_errors": self.errors,
             "vehicles": [vehicle.as_dict() for vehicle in self.vehicles.values()],
         }

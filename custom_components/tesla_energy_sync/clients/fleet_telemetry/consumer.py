@@ -21,7 +21,7 @@ from aiokafka.errors import KafkaError
 from ..errors import ClientConnectionError
 from .config import ConsumerConfig, Timing, kafka_options
 from .decode import decode_record
-from .models import Decoded, DecodeError, VehicleData
+from .models import Decoded, DecodeError, VehicleData, valid_vin
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -88,6 +88,8 @@ class TelemetryConsumer:
         self.records = 0
         self.malformed = 0
         self.unknown_fields = 0
+        self.rejected_values = 0
+        self.invalid_vin = 0
         self.skipped_vin = 0
         self.reconnects = 0
         self.last_error: str | None = None
@@ -225,16 +227,28 @@ class TelemetryConsumer:
         for partition, records in batch.items():
             for record in records:
                 try:
-                    item = decode_record(record.topic, record.value, record.key, record.headers)
+                    item = decode_record(
+                        record.topic,
+                        record.value,
+                        record.key,
+                        record.headers,
+                        timestamp_ms=record.timestamp,
+                    )
                 except DecodeError as err:
                     self.malformed += 1
                     _LOGGER.debug("Skipping record at offset %s: %s", record.offset, err)
+                    continue
+                if not valid_vin(item.vin):
+                    # A VIN names a device and its entities: never let junk (or a megabyte)
+                    # become one. docs/fleet-telemetry.md#records
+                    self.invalid_vin += 1
                     continue
                 if not self.config.allows(item.vin):
                     self.skipped_vin += 1
                     continue
                 if isinstance(item, VehicleData):
                     self.unknown_fields += item.unknown_fields
+                    self.rejected_values += item.rejected_values
                 self.records += 1
                 decoded.append(item)
             offsets[partition] = records[-1].offset + 1

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 import datetime as dt
 from enum import StrEnum
+import re
+from typing import Final
 
 from ..errors import ResponseError
 
@@ -49,8 +51,12 @@ class VehicleData:
     created_at: dt.datetime | None
     fields: Mapping[str, TelemetryValue]
     unknown_fields: int = 0
+    rejected_values: int = 0
+    """Values outside what their field can hold: None, cut short or left out (values.sanitize)."""
     is_resend: bool = False
     received_at: dt.datetime | None = None
+    timestamp: dt.datetime | None = None
+    """The Kafka record's timestamp: when the server produced it, by the server's clock."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,8 @@ class Connectivity:
     created_at: dt.datetime | None
     network_interface: str
     received_at: dt.datetime | None = None
+    timestamp: dt.datetime | None = None
+    """The Kafka record's timestamp: when the server produced it, by the server's clock."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +97,7 @@ class Alerts:
     created_at: dt.datetime | None
     alerts: tuple[Alert, ...]
     received_at: dt.datetime | None = None
+    timestamp: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +119,16 @@ class Errors:
     created_at: dt.datetime | None
     errors: tuple[VehicleError, ...]
     received_at: dt.datetime | None = None
+    timestamp: dt.datetime | None = None
+
+
+VIN_PATTERN: Final = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
+"""A VIN: 17 characters, digits and capitals without I, O and Q (ISO 3779)."""
+
+
+def valid_vin(vin: str) -> bool:
+    """Return whether text is a well-formed VIN (the check digit is North American only)."""
+    return len(vin) == 17 and VIN_PATTERN.fullmatch(vin) is not None
 
 
 type Decoded = VehicleData | Connectivity | Alerts | Errors
