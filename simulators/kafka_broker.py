@@ -69,6 +69,7 @@ TANSU_TIMING: Final = Timing(
     poll_timeout=0.2,
     probe_interval=0.3,
     probe_timeout=1.0,
+    connect_timeout=3.0,
     request_timeout=3.0,
     session_timeout=1.0,
     heartbeat_interval=0.3,

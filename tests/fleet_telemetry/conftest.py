@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator, Generator
 import itertools
 from unittest.mock import patch
 
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -55,9 +57,15 @@ async def producer(broker: TansuBroker) -> AsyncIterator[FleetProducer]:
 
 
 @pytest.fixture
-def telemetry_entry(broker: TansuBroker) -> MockConfigEntry:
-    """A Fleet Telemetry entry reading the broker from the start, in a fresh group."""
-    return MockConfigEntry(
+async def telemetry_entry(
+    hass: HomeAssistant, broker: TansuBroker
+) -> AsyncIterator[MockConfigEntry]:
+    """A Fleet Telemetry entry reading the broker from the start, in a fresh group.
+
+    Unloaded at teardown, so that a failed test leaves no consumer running into the broker's
+    shutdown (which would hang the session instead of reporting the failure).
+    """
+    entry = MockConfigEntry(
         domain=DOMAIN,
         title=f"Fleet Telemetry {PREFIX}",
         unique_id=f"{broker.bootstrap}|{PREFIX}",
@@ -70,3 +78,6 @@ def telemetry_entry(broker: TansuBroker) -> MockConfigEntry:
             CONF_VINS: [],
         },
     )
+    yield entry
+    if entry.state is ConfigEntryState.LOADED:
+        await hass.config_entries.async_unload(entry.entry_id)

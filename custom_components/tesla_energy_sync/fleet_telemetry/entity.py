@@ -66,8 +66,8 @@ class TelemetryEntity(Entity):
 
     @property
     def available(self) -> bool:
-        """Unavailable while the Kafka consumer is disconnected."""
-        return self.hub.connected
+        """Unavailable once the Kafka broker was found unreachable, until it answers again."""
+        return self.hub.available
 
     @property
     def vehicle(self) -> VehicleState | None:

@@ -88,6 +88,15 @@ class TelemetryHub:
         """Return whether the consumer is connected to the broker."""
         return self.consumer.connected
 
+    @property
+    def available(self) -> bool:
+        """Return False only once the broker was found unreachable, not while first connecting.
+
+        Restored entities then keep their last state through a restart instead of passing
+        through unavailable (which a zone trigger reads as leaving and re-entering home).
+        """
+        return not self.consumer.down
+
     @callback
     def async_add_listener(self, vin: str, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call `update` when the vehicle's state (or the connection) changes."""
@@ -227,6 +236,7 @@ class TelemetryHub:
         consumer = self.consumer
         return {
             "connected": consumer.connected,
+            "down": consumer.down,
             "records": consumer.records,
             "malformed": consumer.malformed,
             "unknown_fields": consumer.unknown_fields,

@@ -81,6 +81,9 @@ class Timing:
     """How long the consumer may sit idle before it checks the broker still answers."""
     probe_timeout: float = 10.0
     """How long a metadata probe or a commit may take before the broker counts as gone."""
+    connect_timeout: float = 10.0
+    """How long building the consumer (bootstrap, group coordinator) may take before the broker
+    counts as gone; without it a frozen broker holds the start for the request timeout."""
     request_timeout: float = 30.0
     """aiokafka's own request timeout; a group join waits on the broker longer than most."""
     session_timeout: float = 10.0

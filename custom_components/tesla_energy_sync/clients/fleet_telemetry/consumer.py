@@ -85,6 +85,8 @@ class TelemetryConsumer:
         self.timing = timing or Timing()
         self.on_state_change = on_state_change
         self.connected = False
+        # Not connected is not the same as down: at start-up the broker has not failed yet.
+        self.down = False
         self.records = 0
         self.malformed = 0
         self.unknown_fields = 0
@@ -96,13 +98,34 @@ class TelemetryConsumer:
         self._stop = asyncio.Event()
         self._running = False
 
-    def _set_connected(self, connected: bool) -> None:
+    def _set_link(self, *, connected: bool, down: bool) -> None:
         """Record the link state and tell the listener about changes only."""
-        if connected == self.connected:
+        if (connected, down) == (self.connected, self.down):
             return
-        self.connected = connected
+        self.connected, self.down = connected, down
         if self.on_state_change is not None:
             self.on_state_change(connected)
+
+    def _came_up(self) -> None:
+        """The broker answers: connected; say so once if it had been found unreachable."""
+        if self.down:
+            _LOGGER.info("Fleet Telemetry Kafka broker at %s answers again", self._where)
+        self._set_link(connected=True, down=False)
+
+    def _went_down(self, error: str) -> None:
+        """The broker failed to answer in time: unreachable; say so once per outage."""
+        self.last_error = error
+        if not self.down:
+            _LOGGER.warning(
+                "Fleet Telemetry Kafka broker at %s is unreachable (%s); retrying",
+                self._where,
+                error,
+            )
+        self._set_link(connected=False, down=True)
+
+    @property
+    def _where(self) -> str:
+        return self.config.bootstrap_servers
 
     async def run(self, apply: Apply) -> None:
         """Consume until `stop`; broker failures are retried forever, `apply` errors propagate."""
@@ -118,16 +141,16 @@ class TelemetryConsumer:
                 )
                 resubscribe = False
                 try:
-                    await kafka.start()
-                    self._set_connected(True)
+                    # A frozen broker would hold start() for aiokafka's whole request timeout.
+                    async with asyncio.timeout(self.timing.connect_timeout):
+                        await kafka.start()
+                    self._came_up()
                     backoff = self.timing.backoff_initial
                     await self._consume(kafka, apply)
                 except _TopicsAppearedError:
                     resubscribe = True
                 except _BROKER_ERRORS as err:
-                    self._set_connected(False)
-                    self.last_error = f"{type(err).__name__}: {err}"
-                    _LOGGER.warning("Fleet Telemetry Kafka connection lost: %s", self.last_error)
+                    self._went_down(f"{type(err).__name__}: {err}")
                 finally:
                     await _close(kafka)
                 if self._stop.is_set():
@@ -138,7 +161,7 @@ class TelemetryConsumer:
                 await self._wait_or_stop(asyncio.sleep(backoff))
                 backoff = min(backoff * 2, self.timing.backoff_max)
         finally:
-            self._set_connected(False)
+            self._set_link(connected=False, down=self.down)
             self._running = False
 
     async def stop(self) -> None:
@@ -207,11 +230,11 @@ class TelemetryConsumer:
         try:
             done, _ = await asyncio.wait({commit}, timeout=self.timing.probe_timeout)
             if not done:
-                self._set_connected(False)
+                self._went_down("TimeoutError: commit unanswered")
                 await self._wait_or_stop(asyncio.shield(commit))
                 if not commit.done():
                     return
-                self._set_connected(True)
+                self._came_up()
             commit.result()
         finally:
             if not commit.done():
