@@ -204,3 +204,62 @@ class TansuBroker:
         """Stop and start again on the same port: an empty broker, like a wiped cluster."""
         self.stop()
         return await self.start()
+
+
+class LinkProxy:
+    """Relay TCP on loopback to a broker that advertises the proxy's port; cut and restore it.
+
+    Cut, every connection through it is dropped and new ones are refused, as when a network
+    link or the broker's host goes away, while the broker itself runs on.
+    """
+
+    def __init__(self, target: tuple[str, int], *, port: int, host: str = "127.0.0.1") -> None:
+        """Prepare the proxy on host:port (the port the broker advertises)."""
+        self.host = require_loopback(host)
+        self.port = port
+        self.target = (require_loopback(target[0]), target[1])
+        self._server: asyncio.Server | None = None
+        self._links: set[asyncio.StreamWriter] = set()
+
+    @property
+    def bootstrap(self) -> str:
+        """Return the bootstrap address clients use."""
+        return f"{self.host}:{self.port}"
+
+    async def restore(self) -> None:
+        """Listen (again) on the same port."""
+        if self._server is None:
+            self._server = await asyncio.start_server(self._serve, self.host, self.port)
+
+    async def cut(self) -> None:
+        """Refuse new connections and drop the live ones, both ways."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+            server.close_clients()
+            await server.wait_closed()
+        for writer in list(self._links):
+            writer.close()
+        self._links.clear()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            return
+        self._links.update((writer, upstream_writer))
+        await asyncio.gather(_relay(reader, upstream_writer), _relay(upstream_reader, writer))
+        self._links.difference_update((writer, upstream_writer))
+
+
+async def _relay(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    """Copy until either side closes, then close the sink."""
+    try:
+        while data := await source.read(65536):
+            sink.write(data)
+            await sink.drain()
+    except OSError:
+        pass
+    finally:
+        sink.close()

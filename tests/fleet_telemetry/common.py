@@ -4,16 +4,38 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.tesla_energy_sync.const import DOMAIN
+from custom_components.tesla_energy_sync.const import (
+    CONF_BOOTSTRAP_SERVERS,
+    CONF_GROUP_ID,
+    CONF_KIND,
+    CONF_OFFSET_RESET,
+    CONF_TOPIC_PREFIX,
+    CONF_VINS,
+    DOMAIN,
+    EntryKind,
+)
 
 PREFIX = "ha"
 VIN = "5YJ3E1EA0PF000001"
 OTHER_VIN = "7SAYGDEE0PF000002"
+
+
+def telemetry_data(bootstrap: str) -> dict[str, Any]:
+    """Return an entry's data for PREFIX on `bootstrap`, read from the start of the topics."""
+    return {
+        CONF_KIND: EntryKind.FLEET_TELEMETRY,
+        CONF_BOOTSTRAP_SERVERS: bootstrap,
+        CONF_TOPIC_PREFIX: PREFIX,
+        CONF_GROUP_ID: "ha",
+        CONF_OFFSET_RESET: "earliest",
+        CONF_VINS: [],
+    }
 
 
 async def until(hass: HomeAssistant, condition: Callable[[], bool], wait: float = 10) -> None:

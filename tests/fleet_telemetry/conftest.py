@@ -12,20 +12,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.tesla_energy_sync.clients.fleet_telemetry.models import RecordType
-from custom_components.tesla_energy_sync.const import (
-    CONF_BOOTSTRAP_SERVERS,
-    CONF_GROUP_ID,
-    CONF_KIND,
-    CONF_OFFSET_RESET,
-    CONF_TOPIC_PREFIX,
-    CONF_VINS,
-    DOMAIN,
-    EntryKind,
-)
+from custom_components.tesla_energy_sync.const import CONF_GROUP_ID, DOMAIN
 from simulators.fleet_telemetry import FleetProducer
 from simulators.kafka_broker import TANSU_TIMING, TansuBroker
 
-from .common import OTHER_VIN, PREFIX, VIN
+from .common import OTHER_VIN, PREFIX, VIN, telemetry_data
 
 _groups = itertools.count()
 
@@ -69,14 +60,7 @@ async def telemetry_entry(
         domain=DOMAIN,
         title=f"Fleet Telemetry {PREFIX}",
         unique_id=f"{broker.bootstrap}|{PREFIX}",
-        data={
-            CONF_KIND: EntryKind.FLEET_TELEMETRY,
-            CONF_BOOTSTRAP_SERVERS: broker.bootstrap,
-            CONF_TOPIC_PREFIX: PREFIX,
-            CONF_GROUP_ID: f"ha-test-{next(_groups)}",
-            CONF_OFFSET_RESET: "earliest",
-            CONF_VINS: [],
-        },
+        data={**telemetry_data(broker.bootstrap), CONF_GROUP_ID: f"ha-test-{next(_groups)}"},
     )
     yield entry
     if entry.state is ConfigEntryState.LOADED:

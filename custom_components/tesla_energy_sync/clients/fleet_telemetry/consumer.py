@@ -31,6 +31,35 @@ type Apply = Callable[[list[Decoded]], Awaitable[None] | None]
 _BROKER_ERRORS = (KafkaError, OSError, TimeoutError)
 
 
+class _AiokafkaAtDebug(logging.Filter):
+    """Demote aiokafka's log records to DEBUG, kept only where DEBUG is enabled for them.
+
+    During an outage aiokafka logs an error for every failed request, heartbeat and fetch
+    (about a thousand lines for a minute's outage); the consumer reports the outage itself,
+    once, and once when it is over.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Relabel the record as DEBUG; pass it on only if its logger wants DEBUG."""
+        if record.levelno > logging.DEBUG:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+_AT_DEBUG = _AiokafkaAtDebug()
+
+
+def _demote_aiokafka_logs() -> None:
+    """Put the filter on every aiokafka logger (filters, unlike levels, are not inherited)."""
+    names = [
+        name for name in logging.root.manager.loggerDict if name.partition(".")[0] == "aiokafka"
+    ]
+    for name in ("aiokafka", *names):
+        logger = logging.getLogger(name)
+        if _AT_DEBUG not in logger.filters:
+            logger.addFilter(_AT_DEBUG)
+
+
 class _TopicsAppearedError(Exception):
     """A subscribed topic that was missing now exists; subscribe afresh to pick it up."""
 
@@ -97,6 +126,7 @@ class TelemetryConsumer:
         self.last_error: str | None = None
         self._stop = asyncio.Event()
         self._running = False
+        _demote_aiokafka_logs()
 
     def _set_link(self, *, connected: bool, down: bool) -> None:
         """Record the link state and tell the listener about changes only."""
