@@ -225,7 +225,7 @@ async def test_two_vehicles_and_a_reload_resumes(
     assert await hass.config_entries.async_setup(telemetry_entry.entry_id)
     await hass.async_block_till_done()
     # Restored before any record: the entities came back from the registry.
-    assert value_of(hass, "sensor", VIN, "battery_level") in {battery, STATE_UNAVAILABLE}
+    assert value_of(hass, "sensor", VIN, "battery_level") == battery
     hub = telemetry_entry.runtime_data.hub
     await until(hass, lambda: hub.connected)
     assert value_of(hass, "sensor", VIN, "battery_level") == battery
