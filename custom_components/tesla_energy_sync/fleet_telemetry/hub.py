@@ -36,9 +36,9 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
+# The field connectivity records set (True while the car's socket is open); no schema field is
+# lower case, so it cannot clash with one the car sends.
 ONLINE: Final = "online"
-"""The field connectivity records set (True while the car's socket is open); no schema field
-is lower case, so it cannot clash with one the car sends."""
 
 # How far a record's created_at may run ahead of when the server produced it (its Kafka
 # timestamp) before the car's clock is not trusted for ordering: clocks drift by seconds, and
@@ -48,7 +48,7 @@ CLOCK_AHEAD_MARGIN: Final = timedelta(minutes=5)
 
 @dataclass
 class VehicleState:
-    """What is known of one vehicle: each field's newest value and when the car made it."""
+    """What is known of one vehicle: each field's newest value and the time that orders it."""
 
     vin: str
     fields: dict[str, TelemetryValue] = field(default_factory=dict)
