@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from typing import IO, Final
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -38,6 +39,21 @@ def _die_with_parent() -> None:
     """Have Linux kill the broker when the process that started it dies (a killed test run)."""
     if sys.platform == "linux":
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _wait_until_stopped(pid: int, wait: float = 2.0) -> None:
+    """Wait (briefly, blocking) until Linux reports the process stopped (state T)."""
+    stat = Path(f"/proc/{pid}/stat")
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            # The state follows the command name, which is in parentheses and may hold spaces.
+            state = stat.read_text(encoding="ascii").rpartition(")")[2].split()[0]
+        except OSError:
+            return  # no /proc (not Linux) or the process is gone: nothing to wait for
+        if state in {"T", "t"}:
+            return
+        time.sleep(0.001)
 
 
 def tansu_binary() -> Path:
@@ -175,10 +191,15 @@ class TansuBroker:
             await admin.close()
 
     def pause(self) -> None:
-        """Freeze the broker (SIGSTOP): sockets stay open, nothing answers, nothing is lost."""
+        """Freeze the broker (SIGSTOP): sockets stay open, nothing answers, nothing is lost.
+
+        Returns once the process is stopped: the signal is delivered asynchronously, and a
+        broker still running for a moment would answer a request sent right after.
+        """
         if self._process is not None and not self.paused:
             self._process.send_signal(signal.SIGSTOP)
             self.paused = True
+            _wait_until_stopped(self._process.pid)
 
     def resume(self) -> None:
         """Thaw a frozen broker (SIGCONT)."""
