@@ -327,6 +327,16 @@ async def test_config_flow(hass: HomeAssistant, broker: TansuBroker) -> None:
     with patch("custom_components.tesla_energy_sync.async_setup_entry", return_value=True):
         result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
         assert result["errors"] == {"base": "cannot_connect"}
+        # An O for a 0: no record would ever match, so the list is refused.
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {
+                **user_input,
+                CONF_BOOTSTRAP_SERVERS: broker.bootstrap,
+                CONF_VINS: "5YJ3E1EA0PF00000O",
+            },
+        )
+        assert result["errors"] == {CONF_VINS: "invalid_vin"}
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {**user_input, CONF_BOOTSTRAP_SERVERS: broker.bootstrap}
         )

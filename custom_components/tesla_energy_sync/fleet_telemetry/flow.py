@@ -29,6 +29,7 @@ from ..clients.fleet_telemetry.config import (
     TlsMaterialError,
 )
 from ..clients.fleet_telemetry.consumer import check_connection
+from ..clients.fleet_telemetry.models import valid_vin
 from ..const import (
     CONF_BOOTSTRAP_SERVERS,
     CONF_GROUP_ID,
@@ -123,6 +124,9 @@ class FleetTelemetrySteps(ConfigFlow):
             ):
                 return self.async_abort(reason="already_configured")
             tls, errors = await self._tls_material(data, user_input, entry)
+            if not all(valid_vin(vin) for vin in data[CONF_VINS]):
+                # The consumer drops records of malformed VINs, so such a list matches nothing.
+                errors[CONF_VINS] = "invalid_vin"
             if not errors:
                 try:
                     await check_connection(consumer_config(data, tls))
