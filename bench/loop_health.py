@@ -27,7 +27,7 @@ from __future__ import annotations
 
 # isort: off
 # The test plugin patches Home Assistant's clocks for freezegun; it must load before Home Assistant.
-from pytest_homeassistant_custom_component import plugins
+from bench import harness
 
 # isort: on
 import argparse
@@ -50,14 +50,10 @@ import time
 from typing import Any
 from unittest.mock import patch
 
-from homeassistant import loader, runner
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_TOKEN, CONF_HOST, CONF_PASSWORD
-from homeassistant.helpers import frame
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_test_home_assistant
-import pytest_socket
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from bench.telemetry_memory import _Resolver
 from custom_components.tesla_energy_sync import const
 from custom_components.tesla_energy_sync.clients.powerwall import PowerwallGateway
 from custom_components.tesla_energy_sync.coordinator import TesCoordinator
@@ -88,6 +84,7 @@ async def simulators() -> AsyncIterator[tuple[int, list[int]]]:
         stdout=asyncio.subprocess.PIPE,
         cwd=REPO,
         env=os.environ | {"PYTHONPATH": str(REPO)},
+        preexec_fn=harness.die_with_parent,
     )
     try:
         async with asyncio.timeout(30):  # the gateways print their lines last
@@ -276,16 +273,12 @@ async def phase(probe: Probe, child: int, seconds: float) -> dict[str, Any]:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     """Start the simulators and Home Assistant, warm up, run both phases, stop."""
     loop = asyncio.get_running_loop()
-    runner.configure_event_loop(loop)
     if task := asyncio.current_task():  # named in the slowest callbacks of set-up
         task.set_name("bench: HA start, entry set-up")
     probe = Probe(loop, args.period_ms / 1000)
     result: dict[str, Any] = {}
     with (
         tempfile.TemporaryDirectory(prefix="loop-health-") as config_dir,
-        patch(
-            "homeassistant.helpers.aiohttp_client._async_make_resolver", return_value=_Resolver()
-        ),
         probe.counting(),
         contextlib.ExitStack() as set_up_tracing,
     ):
@@ -294,36 +287,29 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         probe.beat(first=True)
         async with (
             simulators() as (child, ports),
-            async_test_home_assistant(config_dir=config_dir) as hass,
+            harness.home_assistant(config_dir) as hass,
         ):
-            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)  # load custom_components/
-            frame.async_setup(hass)
-            try:
-                for entry in entries(ports):
-                    entry.add_to_hass(hass)
-                    await hass.config_entries.async_setup(entry.entry_id)
-                    if entry.state is not ConfigEntryState.LOADED:
-                        raise RuntimeError(f"{entry.title} did not set up: {entry.state}")
-                for _ in range(600):  # warm-up: every gateway read twice, within 60 s
-                    read = Counter(read.host for read in probe.reads)
-                    if len(read) == GATEWAYS and min(read.values()) >= 2:
-                        break
-                    await asyncio.sleep(0.1)
-                else:
-                    raise RuntimeError("the gateways were not read twice within 60 s")
+            for entry in entries(ports):
+                entry.add_to_hass(hass)
+                await hass.config_entries.async_setup(entry.entry_id)
+                if entry.state is not ConfigEntryState.LOADED:
+                    raise RuntimeError(f"{entry.title} did not set up: {entry.state}")
+            for _ in range(600):  # warm-up: every gateway read twice, within 60 s
+                read = Counter(read.host for read in probe.reads)
+                if len(read) == GATEWAYS and min(read.values()) >= 2:
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError("the gateways were not read twice within 60 s")
+            probe.stop()
+            set_up_tracing.close()
+            result["set_up"] = stalls(probe)
+            probe.beats, probe.slow, probe.callbacks = [], [], [0, 0.0]
+            result["clean"] = await phase(probe, child, args.seconds)
+            with probe.tracing() if args.trace else contextlib.nullcontext():
+                probe.beat(first=True)
+                result["probed"] = await phase(probe, child, args.seconds)
                 probe.stop()
-                set_up_tracing.close()
-                result["set_up"] = stalls(probe)
-                probe.beats, probe.slow, probe.callbacks = [], [], [0, 0.0]
-                result["clean"] = await phase(probe, child, args.seconds)
-                with probe.tracing() if args.trace else contextlib.nullcontext():
-                    probe.beat(first=True)
-                    result["probed"] = await phase(probe, child, args.seconds)
-                    probe.stop()
-            finally:
-                for each in hass.config_entries.async_entries(const.DOMAIN):
-                    await hass.config_entries.async_unload(each.entry_id)
-                await hass.async_stop(force=True)
     result["stalls"] = stalls(probe)
     result["reads_since_set_up"] = len(probe.reads)
     result["reads_on_loop_thread"] = sum(read.on_loop for read in probe.reads)
@@ -409,12 +395,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     args = parser.parse_args()
 
-    logging.getLogger().setLevel(logging.WARNING)
-    logging.getLogger("homeassistant.loader").setLevel(logging.ERROR)  # "custom integration"
+    harness.prepare_process()
     # pypowerwall logs the gateway's 404 for /api/devices/vitals (firmware > 23.44) as errors.
     logging.getLogger("pypowerwall").setLevel(logging.CRITICAL)
-    plugins.pytest_runtest_setup()  # the test plugin's freezegun fixes; sockets to 127.0.0.1 only
-    pytest_socket.enable_socket()  # ... and sockets back on, still limited to 127.0.0.1
     result = asyncio.run(run(args))
     print(json.dumps(result, indent=2) if args.json else table(result, args))
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 # isort: off
 # The test plugin patches Home Assistant's clocks for freezegun; it must load before Home Assistant.
-from pytest_homeassistant_custom_component import plugins
+from bench import harness
 
 # isort: on
 import argparse
@@ -33,28 +33,18 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-import logging
 import statistics
 import time
 from typing import Any
-from unittest.mock import patch
 
-from aiohttp import ThreadedResolver
 import freezegun
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant import loader, runner
 from homeassistant.const import CONF_API_TOKEN
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import frame
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-    async_test_home_assistant,
-)
-import pytest_socket
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.tesla_energy_sync.amber.coordinator import AmberCoordinator
 from custom_components.tesla_energy_sync.clients.amber import AmberClient
@@ -213,37 +203,21 @@ async def measure(
     return result
 
 
-class _Resolver(ThreadedResolver):
-    """aiohttp's threaded resolver, closable the way Home Assistant closes its own."""
-
-    async def real_close(self) -> None:
-        """Close the resolver."""
-        await self.close()
-
-
 async def run(strategy: Strategy, start: datetime, end: datetime) -> Result:
     """Run one strategy in a fresh Home Assistant against a fresh simulator."""
     began = time.perf_counter()
-    runner.configure_event_loop(asyncio.get_running_loop())
-    # As the test plugin does: no zeroconf behind aiohttp's resolver (only 127.0.0.1 is used).
-    with patch(
-        "homeassistant.helpers.aiohttp_client._async_make_resolver", return_value=_Resolver()
-    ):
-        async with async_test_home_assistant() as hass:
-            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)  # load custom_components/
-            frame.async_setup(hass)
-            simulator = AmberSimulator(tokens=(TOKEN,))
-            await simulator.start()
-            try:
-                with freezegun.freeze_time(start) as frozen:
-                    if not isinstance(frozen, FrozenDateTimeFactory):
-                        raise TypeError("expected a frozen clock")
-                    result = await measure(hass, simulator, frozen, strategy, end)
-                for entry in hass.config_entries.async_entries(DOMAIN):
-                    await hass.config_entries.async_unload(entry.entry_id)
-                await hass.async_stop(force=True)
-            finally:
-                await simulator.stop()
+    async with harness.home_assistant() as hass:
+        simulator = AmberSimulator(tokens=(TOKEN,))
+        await simulator.start()
+        try:
+            with freezegun.freeze_time(start) as frozen:
+                if not isinstance(frozen, FrozenDateTimeFactory):
+                    raise TypeError("expected a frozen clock")
+                result = await measure(hass, simulator, frozen, strategy, end)
+            for entry in hass.config_entries.async_entries(DOMAIN):
+                await hass.config_entries.async_unload(entry.entry_id)
+        finally:
+            await simulator.stop()
     result.wall = time.perf_counter() - began
     return result
 
@@ -298,10 +272,7 @@ def main() -> None:
     first = interval_start(start, PRICE_PERIOD) + PRICE_PERIOD
     slots = [first + n * PRICE_PERIOD for n in range(int((end - first) / PRICE_PERIOD))]
 
-    logging.getLogger().setLevel(logging.WARNING)
-    logging.getLogger("homeassistant.loader").setLevel(logging.ERROR)  # "custom integration"
-    plugins.pytest_runtest_setup()  # the test plugin's freezegun fixes; sockets to 127.0.0.1 only
-    pytest_socket.enable_socket()  # ... and sockets back on, still limited to 127.0.0.1
+    harness.prepare_process()
     strategies = [
         Strategy("AmberCoordinator", setup_ours),
         Strategy("fixed 60 s, +0 s", setup_fixed),

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 # isort: off
 # The test plugin patches Home Assistant's clocks for freezegun; it must load before Home Assistant.
-from pytest_homeassistant_custom_component import plugins
+from bench import harness
 
 # isort: on
 import argparse
@@ -43,7 +43,6 @@ from dataclasses import dataclass, field
 import datetime as dt
 import itertools
 import json
-import logging
 import math
 import statistics
 import sys
@@ -51,15 +50,12 @@ import time
 from typing import Any
 from unittest.mock import patch
 
-from aiohttp import ThreadedResolver
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.consumer.fetcher import Fetcher
-from homeassistant import loader, runner
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er, frame
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_test_home_assistant
-import pytest_socket
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.tesla_energy_sync.clients.fleet_telemetry.config import (
     ConsumerConfig,
@@ -660,14 +656,6 @@ class Report:
     wall: float = 0.0
 
 
-class _Resolver(ThreadedResolver):
-    """aiohttp's threaded resolver, closable the way Home Assistant closes its own."""
-
-    async def real_close(self) -> None:
-        """Close the resolver."""
-        await self.close()
-
-
 async def _ingest_in_home_assistant(
     hass: HomeAssistant, report: Report, probe: Probe, bootstrap: str
 ) -> MockConfigEntry:
@@ -733,33 +721,16 @@ async def run_home_assistant(
     report: Report, bootstrap: str, args: argparse.Namespace, newest: dt.datetime
 ) -> None:
     """Ingest, latency and memory inside one Home Assistant."""
-    loop = asyncio.get_running_loop()
-    runner.configure_event_loop(loop)
-    # As the test plugin does: no zeroconf behind aiohttp's resolver (only 127.0.0.1 is used).
-    with (
-        patch(
-            "homeassistant.helpers.aiohttp_client._async_make_resolver", return_value=_Resolver()
-        ),
-        patch("custom_components.tesla_energy_sync.fleet_telemetry.config.TIMING", TANSU_TIMING),
-    ):
-        async with async_test_home_assistant() as hass:
-            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)  # load custom_components/
-            frame.async_setup(hass)
+    with patch("custom_components.tesla_energy_sync.fleet_telemetry.config.TIMING", TANSU_TIMING):
+        async with harness.home_assistant() as hass:
             await hass.async_block_till_done()
-            probe = Probe(loop, report.records)
-            try:
-                with probe.installed():
-                    entry = await _ingest_in_home_assistant(hass, report, probe, bootstrap)
-                    report.home_assistant = probe.result
-                    await _latency_phases(hass, report, probe, entry, args, newest)
-                if args.short_wait_ms:
-                    await _ingest_again_short(
-                        hass, report, entry, on_topic(report), args.short_wait_ms
-                    )
-            finally:
-                for each in hass.config_entries.async_entries(DOMAIN):
-                    await hass.config_entries.async_unload(each.entry_id)
-                await hass.async_stop(force=True)
+            probe = Probe(asyncio.get_running_loop(), report.records)
+            with probe.installed():
+                entry = await _ingest_in_home_assistant(hass, report, probe, bootstrap)
+                report.home_assistant = probe.result
+                await _latency_phases(hass, report, probe, entry, args, newest)
+            if args.short_wait_ms:
+                await _ingest_again_short(hass, report, entry, on_topic(report), args.short_wait_ms)
 
 
 def on_topic(report: Report) -> int:
@@ -972,10 +943,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    logging.getLogger().setLevel(logging.WARNING)
-    logging.getLogger("homeassistant.loader").setLevel(logging.ERROR)  # "custom integration"
-    plugins.pytest_runtest_setup()  # the test plugin's freezegun fixes; sockets to 127.0.0.1 only
-    pytest_socket.enable_socket()  # ... and sockets back on, still limited to 127.0.0.1
+    harness.prepare_process()
     report = asyncio.run(run(args))
     print(table(report, args))
 

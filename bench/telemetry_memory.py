@@ -13,7 +13,7 @@ from __future__ import annotations
 
 # isort: off
 # The test plugin patches Home Assistant's clocks for freezegun; it must load before Home Assistant.
-from pytest_homeassistant_custom_component import plugins
+from bench import harness
 
 # isort: on
 import asyncio
@@ -26,12 +26,8 @@ import sys
 from typing import Any
 from unittest.mock import patch
 
-from aiohttp import ThreadedResolver
-from homeassistant import loader, runner
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import frame
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_test_home_assistant
-import pytest_socket
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 # Only the namespace package (no integration code): Home Assistant's loader then finds our
 # custom_components/ rather than the test harness's configuration directory.
@@ -63,14 +59,6 @@ def rss_mib() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS in /proc/self/status")
-
-
-class _Resolver(ThreadedResolver):
-    """aiohttp's threaded resolver, closable the way Home Assistant closes its own."""
-
-    async def real_close(self) -> None:
-        """Close the resolver."""
-        await self.close()
 
 
 async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -162,40 +150,27 @@ async def _other_sources(hass: HomeAssistant, spec: dict[str, Any]) -> None:
 
 async def measure(spec: dict[str, Any]) -> dict[str, float]:
     """Return the VmRSS readings (MiB): before, after Fleet Telemetry, after all sources."""
-    runner.configure_event_loop(asyncio.get_running_loop())
     rss: dict[str, float] = {}
-    with patch(
-        "homeassistant.helpers.aiohttp_client._async_make_resolver", return_value=_Resolver()
-    ):
-        async with async_test_home_assistant() as hass:
-            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)  # load custom_components/
-            frame.async_setup(hass)
-            await hass.async_block_till_done()
-            rss["before"] = rss_mib()
-            from custom_components.tesla_energy_sync.clients.fleet_telemetry.config import Timing
+    async with harness.home_assistant() as hass:
+        await hass.async_block_till_done()
+        rss["before"] = rss_mib()
+        from custom_components.tesla_energy_sync.clients.fleet_telemetry.config import Timing
 
-            try:
-                with patch(
-                    "custom_components.tesla_energy_sync.fleet_telemetry.config.TIMING",
-                    Timing(**FAST_TIMING),
-                ):
-                    await _fleet_telemetry(hass, spec)
-                    rss["telemetry"] = rss_mib()
-                    if "amber" in spec:
-                        await _other_sources(hass, spec)
-                        rss["all"] = rss_mib()
-            finally:
-                for entry in hass.config_entries.async_entries("tesla_energy_sync"):
-                    await hass.config_entries.async_unload(entry.entry_id)
-                await hass.async_stop(force=True)
+        with patch(
+            "custom_components.tesla_energy_sync.fleet_telemetry.config.TIMING",
+            Timing(**FAST_TIMING),
+        ):
+            await _fleet_telemetry(hass, spec)
+            rss["telemetry"] = rss_mib()
+            if "amber" in spec:
+                await _other_sources(hass, spec)
+                rss["all"] = rss_mib()
     return rss
 
 
 def main() -> None:
     """Read the JSON spec from argv, measure, print the readings as JSON."""
-    logging.getLogger().setLevel(logging.ERROR)
-    plugins.pytest_runtest_setup()  # the test plugin's freezegun fixes; sockets to 127.0.0.1 only
-    pytest_socket.enable_socket()  # ... and sockets back on, still limited to 127.0.0.1
+    harness.prepare_process(logging.ERROR)
     spec = json.loads(sys.argv[1])
     print(json.dumps(asyncio.run(measure(spec))))
 

@@ -70,7 +70,9 @@ sysroot_mount() {
         mkdir -p "$SYSROOT/etc/ssl/certs"
         cp -L /etc/ssl/certs/ca-certificates.crt "$SYSROOT/etc/ssl/certs/ca-certificates.crt"
     fi
-    trap sysroot_umount EXIT
+    # A caller's own EXIT trap (develop's, check_develop's clean-up) calls sysroot_umount itself
+    # and must not be replaced.
+    [[ -n "$(trap -p EXIT)" ]] || trap sysroot_umount EXIT
 }
 
 sysroot_in_use() {
@@ -116,4 +118,22 @@ in_env() {
             "${passthrough[@]}" \
             /bin/sh -c 'cd "$0" && exec "$@"' "$SYSROOT_REPO" "$@"
     fi
+}
+
+group_alive() {
+    # True while a process of group $1 runs; exited ones not yet reaped (zombies) do not count.
+    ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ {found = 1} END {exit !found}'
+}
+
+stop_group() {
+    # SIGTERM process group $1 (chroot'ed children included), SIGKILL it after $2 seconds.
+    local pgid="$1" seconds="$2" i
+    [[ -n "$pgid" ]] || return 0
+    kill -TERM -- "-$pgid" 2>/dev/null || return 0
+    for ((i = 0; i < seconds * 5; i++)); do
+        group_alive "$pgid" || return 0
+        sleep 0.2
+    done
+    log "Process group $pgid still running ${seconds}s after SIGTERM; killing it"
+    kill -KILL -- "-$pgid" 2>/dev/null || true
 }

@@ -1,27 +1,45 @@
-"""Prepare config/ for scripts/develop: requirements to install, seeded entries, onboarding.
+"""Prepare config/ for scripts/develop: requirements, seeded entries, onboarding, dashboard.
 
 Run inside the project venv. `requirements` prints the pip requirements of the integrations the
 dev configuration loads; `seed` writes config entries that point at the simulators (or at real
-services given in TES_* variables), marks onboarding done and creates the `dev` user.
+services given in TES_* variables), marks onboarding done, creates the `dev` user, stores a
+confirmed loopback-only HTTP config and links the repository's dashboard into the config folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 from pathlib import Path
+import socket
 import sys
-from typing import Any
+from typing import Any, cast
 
 import homeassistant
-from homeassistant import config_entries
+from homeassistant import config_entries, runner
+from homeassistant.auth import auth_manager_from_config
+from homeassistant.auth.const import GROUP_ID_ADMIN
 from homeassistant.auth.mfa_modules import notify, totp
+from homeassistant.components.http.config import (
+    HTTP_STORAGE_SCHEMA,
+    ConfData,
+    async_get_and_load_store,
+)
+from homeassistant.components.http.const import CONF_SERVER_HOST, CONF_SERVER_PORT
 from homeassistant.components.onboarding.const import STEPS
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 DOMAIN = "tesla_energy_sync"
 COMPONENTS = Path(homeassistant.__file__).parent / "components"
 DEV_INTEGRATIONS = ("frontend", "config", "energy", "history", "logbook", "automation", "recorder")
+DEV_USER = "dev"
+DASHBOARD = Path(__file__).resolve().parents[1] / "dashboards" / "tesla_energy_sync.yaml"
+# The name configuration.yaml's `lovelace: dashboards:` entry gives as its filename.
+DASHBOARD_LINK = "tesla_energy_sync_dashboard.yaml"
 
 
 def requirements() -> list[str]:
@@ -69,6 +87,73 @@ def _garage_zone(config: Path) -> None:
     )
 
 
+def _link_dashboard(config: Path) -> None:
+    """Link the repository's dashboard where configuration.yaml's YAML dashboard reads it."""
+    # A relative link works both inside the sysroot (/repo) and on the host, and from a test
+    # copy of the config folder too; edits to the repository's file show without a re-seed.
+    link = config / DASHBOARD_LINK
+    target = Path(os.path.relpath(DASHBOARD.resolve(), config.resolve()))
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(target)
+
+
+def _loopback_hosts() -> list[str]:
+    """Return the loopback addresses this machine can listen on."""
+    # A stable config that cannot be bound sends Home Assistant into recovery mode, so ::1 is
+    # only listed where IPv6 loopback exists.
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return ["127.0.0.1"]
+    return ["127.0.0.1", "::1"]
+
+
+async def _seed_http(hass: HomeAssistant, port: int) -> None:
+    """Store a confirmed loopback-only HTTP config, replacing whatever an earlier run left."""
+    # Since 2026.10 the YAML http: block is migrated once as a pending trial that reverts to the
+    # default (all interfaces) unless confirmed within 5 minutes. Going through HA's own store
+    # (pending, then promoted) writes its exact format; marking the migration done keeps YAML out.
+    store = await async_get_and_load_store(hass)
+    wanted = cast(
+        "ConfData",
+        HTTP_STORAGE_SCHEMA({CONF_SERVER_HOST: _loopback_hosts(), CONF_SERVER_PORT: port}),
+    )
+    # Equal to stable: this clears any pending trial instead (a failed one included).
+    await store.async_set_pending(wanted)
+    if store.pending is not None:
+        await store.async_promote_pending()
+    await store.async_mark_yaml_migration_done()
+
+
+async def _seed_dev_user(hass: HomeAssistant) -> None:
+    """Create (or repair) the active admin `dev` user the trusted-network login offers."""
+    # As homeassistant/scripts/auth.py does: the auth store needs both registries loaded.
+    hass.config_entries = config_entries.ConfigEntries(hass, {})
+    await hass.config_entries.async_initialize()
+    dr.async_setup(hass)
+    await asyncio.gather(dr.async_load(hass), er.async_load(hass))
+    hass.auth = await auth_manager_from_config(hass, [], [])
+    for user in await hass.auth.async_get_users():
+        if user.name == DEV_USER and not user.system_generated:
+            await hass.auth.async_update_user(user, is_active=True, group_ids=[GROUP_ID_ADMIN])
+            return
+    # The first non-system user becomes the owner; local_only keeps it off remote logins.
+    await hass.auth.async_create_user(DEV_USER, group_ids=[GROUP_ID_ADMIN], local_only=True)
+
+
+async def _seed_storage(config_dir: str, port: int) -> None:
+    """Write the HTTP config and the `dev` user with Home Assistant's own stores, offline."""
+    hass = HomeAssistant(config_dir)
+    await _seed_http(hass, port)
+    await _seed_dev_user(hass)
+    # The auth store saves with a delay; the final-write event is how Home Assistant's own stop
+    # flushes such saves (async_stop itself does nothing on an instance that never started).
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+
+
 def seed(
     config: Path,
     amber_url: str,
@@ -77,8 +162,9 @@ def seed(
     tesla_url: str,
     kafka: str,
     powerwall_ports: list[int],
+    ha_port: int = 8123,
 ) -> None:
-    """Write our entries into config/.storage, replacing earlier seeded ones."""
+    """Write our entries, the dev user and the HTTP config into config/.storage."""
     storage = config / ".storage"
     storage.mkdir(parents=True, exist_ok=True)
     if token := os.environ.get("TES_AMBER_TOKEN"):
@@ -157,7 +243,7 @@ def seed(
             "security_protocol": "PLAINTEXT",
         },
     )
-    # Two simulated gateways (1 and 2 Powerwalls), so the combined device shows too.
+    # Two simulated gateways (1 and 2 Powerwalls), and their combined device.
     gateways = [
         _entry(
             "powerwall",
@@ -172,8 +258,15 @@ def seed(
         )
         for index, port in enumerate(powerwall_ports)
     ]
-    seeded = (amber, comed, wall_connector, tou_sync, fleet, *gateways)
+    # The combined device has an entry of its own (a real installation is offered it).
+    combined = (
+        [_entry("powerwall_combined", "Powerwall combined", "powerwall_combined", {})]
+        if len(gateways) >= 2
+        else []
+    )
+    seeded = (amber, comed, wall_connector, tou_sync, fleet, *gateways, *combined)
     _garage_zone(config)
+    _link_dashboard(config)
     ours = {e["unique_id"] for e in seeded}
     kept = [
         e
@@ -210,6 +303,9 @@ def seed(
                 {"version": 4, "minor_version": 1, "key": "onboarding", "data": {"done": STEPS}}
             )
         )
+    asyncio.run(
+        _seed_storage(str(config.resolve()), ha_port), loop_factory=runner.create_event_loop
+    )
 
 
 def main() -> int:
@@ -225,6 +321,7 @@ def main() -> int:
     seed_parser.add_argument("--tesla-url", required=True)
     seed_parser.add_argument("--kafka", required=True)
     seed_parser.add_argument("--powerwall-ports", required=True)
+    seed_parser.add_argument("--ha-port", type=int, default=8123)
     args = parser.parse_args()
     if args.command == "requirements":
         sys.stdout.write("\n".join(requirements()) + "\n")
@@ -237,6 +334,7 @@ def main() -> int:
             args.tesla_url,
             args.kafka,
             [int(port) for port in args.powerwall_ports.split(",") if port],
+            args.ha_port,
         )
     return 0
 

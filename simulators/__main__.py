@@ -12,6 +12,7 @@ from .amber import AmberSimulator
 from .comed import ComEdSimulator
 from .fleet_telemetry import LoopingTelemetry
 from .powerwall import PowerwallSimulator
+from .tesla_auth import CLIENT_ID, CLIENT_SECRET, TeslaAuthSimulator
 from .tesla_energy import SITE_ID, TeslaEnergySimulator, default_energy_sites, energy_site
 from .wall_connector import WallConnectorSimulator
 
@@ -27,6 +28,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--amber-port", type=int, default=8124)
     parser.add_argument("--comed-port", type=int, default=8125)
     parser.add_argument("--tesla-energy-port", type=int, default=8126)
+    parser.add_argument(
+        "--tesla-auth-port",
+        type=int,
+        default=8132,
+        help="Tesla's OAuth server; its access tokens open the Tesla energy stand-in",
+    )
     parser.add_argument(
         "--speed", type=float, default=1.0, help="simulated seconds per real second"
     )
@@ -142,6 +149,7 @@ async def serve(args: argparse.Namespace) -> None:
             gateway.apply_cloud(site)
 
     tesla.on_change = push
+    auth = TeslaAuthSimulator(clock=clock, resource_tokens=tesla.tokens)
     telemetry = (
         LoopingTelemetry(args.host, args.kafka_port, args.telemetry_prefix, pace=1 / args.speed)
         if args.kafka_port is not None
@@ -158,6 +166,12 @@ async def serve(args: argparse.Namespace) -> None:
             url = await unit.start(args.host, port)
             print(f"Wall Connector {unit.serial}: {url}", flush=True)
         print(f"Tesla energy: {await tesla.start(args.host, args.tesla_energy_port)}", flush=True)
+        await auth.start(args.host, args.tesla_auth_port)
+        print(
+            f"Tesla sign-in: {auth.authorize_url} and {auth.token_url}, "
+            f"client {CLIENT_ID} / {CLIENT_SECRET}",
+            flush=True,
+        )
         if telemetry is not None:
             print(f"Fleet Telemetry Kafka: {await telemetry.start()}", flush=True)
         for gateway, port in zip(powerwalls, args.powerwall_ports, strict=True):
@@ -174,6 +188,7 @@ async def serve(args: argparse.Namespace) -> None:
         for unit in wall_connectors:
             await unit.stop()
         await tesla.stop()
+        await auth.stop()
         if telemetry is not None:
             await telemetry.stop()
         for gateway in powerwalls:

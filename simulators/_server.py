@@ -52,6 +52,8 @@ class SimulatorServer:
         self.base_url = ""
         self.fault: str | None = None
         self.slow_seconds = 30.0
+        # Answer as the service would have `lag` ago: late to roll over, or a stale cache.
+        self.lag = dt.timedelta()
         self.request_count = 0
         self.request_log: list[LoggedRequest] = []
         self.path_counts: Counter[str] = Counter()
@@ -61,7 +63,7 @@ class SimulatorServer:
         moment = (self._clock or system_clock)()
         if moment.tzinfo is None:
             raise ValueError("simulator clocks must return aware datetimes")
-        return moment.astimezone(dt.UTC)
+        return moment.astimezone(dt.UTC) - self.lag
 
     def _build_app(self) -> web.Application:
         """Return the application with the service's routes."""

@@ -83,6 +83,8 @@ class AmberSimulator(SimulatorServer):
         self.tokens = set(tokens)
         self.sites = copy.deepcopy(default_sites() if sites is None else sites)
         self.estimate_seconds = estimate_seconds
+        # c/kWh an estimate is off from the price it locks in at (0: estimates are exact).
+        self.estimate_error = 0.0
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self._calls: dict[str, deque[float]] = {}
@@ -228,6 +230,12 @@ class AmberSimulator(SimulatorServer):
         data["advancedPrice"] = {"low": low, "predicted": predicted, "high": high}
         if kind == "CurrentInterval":
             data["estimate"] = self._is_estimate(start, end, minutes, now)
+            if data["estimate"] and self.estimate_error:
+                data["perKwh"] = round(point.per_kwh + self.estimate_error, 5)
+                data["advancedPrice"] = {
+                    name: round(value + self.estimate_error, 5)
+                    for name, value in data["advancedPrice"].items()
+                }
         return data
 
     def _is_estimate(

@@ -17,11 +17,13 @@ served: pypowerwall sends it only to 192.168.91.1.
 
 Faults on top of the shared ones: "offline" (connections dropped unanswered),
 "sitemaster_stopped" (502 on aggregates and soe, as captured), "rate_limited" (429
-on every request).
+on every request), "hang" (requests read, then left unanswered until the fault is lifted
+or the simulator stops; then answered as usual).
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 import datetime as dt
 import ipaddress
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Flows", "PowerwallSimulator"]
 
-OWN_FAULTS: Final = frozenset({"offline", "sitemaster_stopped", "rate_limited"})
+OWN_FAULTS: Final = frozenset({"offline", "sitemaster_stopped", "rate_limited", "hang"})
 GRID_UP: Final = "SystemGridConnected"
 GRID_DOWN: Final = "SystemIslandedActive"
 MODES: Final = ("self_consumption", "backup", "autonomous")
@@ -201,6 +203,9 @@ class PowerwallSimulator(SimulatorServer):
         """Prepare an unstarted gateway."""
         if not 1 <= batteries <= 3:
             raise ValueError("a gateway here has 1 to 3 Powerwalls")
+        # Set while requests may be answered; cleared by the "hang" fault (see `fault`).
+        self._answering = asyncio.Event()
+        self._answering.set()
         super().__init__(clock=clock, path_prefix="")
         self.din = din
         self.batteries = batteries
@@ -231,6 +236,20 @@ class PowerwallSimulator(SimulatorServer):
         self._started: dt.datetime | None = None
         self._updated: dt.datetime | None = None
         self._tls_dir: Path | None = None
+
+    @property
+    def fault(self) -> str | None:
+        """Return the fault in force, if any."""
+        return self._fault
+
+    @fault.setter
+    def fault(self, fault: str | None) -> None:
+        """Set a fault (None lifts it); lifting "hang" answers the requests it held."""
+        self._fault = fault
+        if fault == "hang":
+            self._answering.clear()
+        else:
+            self._answering.set()
 
     # The model.
 
@@ -619,6 +638,7 @@ class PowerwallSimulator(SimulatorServer):
 
     async def stop(self) -> None:
         """Stop listening and delete the certificate and key."""
+        self._answering.set()  # held requests end before the server does
         await super().stop()
         if self._tls_dir is not None:
             shutil.rmtree(self._tls_dir, ignore_errors=True)
@@ -642,6 +662,7 @@ class PowerwallSimulator(SimulatorServer):
             raise web.HTTPServiceUnavailable
         if self.fault == "rate_limited":
             return web.json_response(_API_LIMIT, status=429)
+        await self._answering.wait()
         if self.fault not in OWN_FAULTS:
             fault = await self.apply_fault()
             if fault is not None:

@@ -173,6 +173,8 @@ class TeslaEnergySimulator(SimulatorServer):
         self.command_answer: dict[str, Any] | None = None
         self.uploads: list[tuple[int, dict[str, Any]]] = []
         self.commands: list[tuple[str, int, dict[str, Any]]] = []
+        # Each request's method, path and bearer token: which token a call carried.
+        self.bearer_log: list[tuple[str, str, str]] = []
         # Called with a site after a command changed it: the cloud passing it to the gateway.
         self.on_change: Callable[[dict[str, Any]], None] | None = None
         self._calls: dict[str, deque[float]] = {}
@@ -225,6 +227,7 @@ class TeslaEnergySimulator(SimulatorServer):
         """Log, check the token, apply the rate limit and faults, then answer."""
         self.record(request)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        self.bearer_log.append((request.method, request.path, token))
         if token not in self.tokens:
             return _fail(401, "invalid bearer token")
         limited = self._limited(token)

@@ -3,7 +3,10 @@
 Serves /api/1/vitals, /lifetime, /version and /wifi_status shaped like real units' captures
 (docs/wall-connector.md), on 127.0.0.1 only. Faults on top of the shared ones: "nan" (bare
 `nan` in lifetime, as captured), "truncated" (the final `}` missing), "offline" (the
-connection is dropped without an answer). Unknown /api/1 paths answer 500, as the unit.
+connection is dropped without an answer), "error" (evse_state 7 with the contactor open; the
+script's energy counters carry on, as delivery lost to a fault is not modelled). Alert codes
+put in `alerts` are listed in `current_alerts` (except while booting) on top of the script's.
+Unknown /api/1 paths answer 500, as the unit.
 """
 
 from __future__ import annotations
@@ -36,7 +39,10 @@ if TYPE_CHECKING:
 
 __all__ = ["BOOT_SECONDS", "WallConnectorSimulator"]
 
-OWN_FAULTS: Final = frozenset({"nan", "truncated", "offline"})
+OWN_FAULTS: Final = frozenset({"nan", "truncated", "offline", "error"})
+# Listed by real units while plugged in but not charging (docs/wall-connector.md#alerts).
+PLUGGED_ALERT: Final = 49
+ERROR_STATE: Final = 7
 ENDPOINTS: Final = ("vitals", "lifetime", "version", "wifi_status")
 _NAN: Final = "__bare_nan__"
 # Part numbers and firmware strings seen on real units (docs/wall-connector.md#version).
@@ -136,6 +142,8 @@ class WallConnectorSimulator(SimulatorServer):
         self.part_number = part_number or _pick(PART_NUMBERS, serial, "part")
         self.firmware = firmware or _pick(FIRMWARES, serial, "firmware")
         self.reboots: list[float] = []
+        # Injected alert codes, the fault knob of the charger's health entities.
+        self.alerts: list[int | str] = []
         self._origin = self.now() - timedelta(seconds=start_at)
 
     @property
@@ -234,11 +242,28 @@ class WallConnectorSimulator(SimulatorServer):
             "session_energy_wh": round(self.session_energy_wh(moment), 3),
             "config_status": 5,
             "evse_state": EVSE_CODES[stage],
-            "current_alerts": [49] if stage is Stage.PLUGGED else [],
+            "current_alerts": self._alerts(stage),
         }
         if firmware.not_ready_reasons:
             body["evse_not_ready_reasons"] = [] if charging else [1] if connected else [4, 8]
+        if self.fault == "error":
+            body |= {
+                "contactor_closed": False,
+                "evse_state": ERROR_STATE,
+                "vehicle_current_a": 0.0,
+                "currentA_a": 0.0,
+                "currentB_a": 0.0,
+                "currentC_a": 0.0,
+                "currentN_a": 0.0,
+            }
         return body
+
+    def _alerts(self, stage: Stage) -> list[int | str]:
+        """Return current_alerts: the scripted one while plugged, then the injected ones."""
+        if stage is Stage.BOOTING:
+            return []  # nothing is reported until the unit is up
+        scripted: list[int | str] = [PLUGGED_ALERT] if stage is Stage.PLUGGED else []
+        return scripted + [alert for alert in self.alerts if alert not in scripted]
 
     def lifetime(self, moment: Moment | None = None) -> dict[str, Any]:
         """Return /api/1/lifetime: counters move at unplug, uptime continuously.

@@ -191,6 +191,8 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
 PASSWORD = "S1mulated"
 EMAIL = "owner@example.com"
 DIN = "1232100-00-E--TG121000000001"
+# Gateways of the combined device's tests: DIN and two more.
+DINS = (DIN, "1232100-00-E--TG121000000002", "1232100-00-E--TG121000000003")
 
 type StartSim = Callable[..., Awaitable[PowerwallSimulator]]
 

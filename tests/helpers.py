@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from homeassistant.helpers.event import RANDOM_MICROSECOND_MAX
+from pytest_homeassistant_custom_component.common import (
+    async_fire_time_changed,
+    async_fire_time_changed_exact,
+)
 
 from custom_components.tesla_energy_sync.const import DOMAIN
 
@@ -17,6 +21,22 @@ async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: 
     freezer.tick(timedelta(seconds=seconds))
     async_fire_time_changed(hass)
     # Scheduled coordinator refreshes run as background tasks; wait for their HTTP round trip.
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def fire_early(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    moment: datetime,
+    early: timedelta = timedelta(milliseconds=5),
+) -> None:
+    """Run the timers due at `moment` while the clock still reads `early` before it.
+
+    Home Assistant starts a coordinator's refresh up to a second before the moment it was
+    scheduled for (loop clock truncated to whole seconds); this plays that out exactly.
+    """
+    freezer.move_to(moment - early)
+    async_fire_time_changed_exact(hass, moment + timedelta(microseconds=RANDOM_MICROSECOND_MAX))
     await hass.async_block_till_done(wait_background_tasks=True)
 
 

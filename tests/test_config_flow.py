@@ -43,9 +43,11 @@ async def _pick(hass: HomeAssistant, kind: EntryKind) -> Any:
         "amber",
         "comed",
         "wall_connector",
+        "tesla_account",
         "tou_sync",
         "fleet_telemetry",
         "powerwall",
+        "powerwall_combined",
     ]
     return await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": kind})
 
@@ -111,7 +113,7 @@ async def test_amber_site_picker(hass: HomeAssistant, amber_simulator: AmberSimu
     [
         ("psk_wrong", None, None, "invalid_auth"),
         (AMBER_TOKEN, "server_error", None, "cannot_connect"),
-        (AMBER_TOKEN, "malformed", None, "unknown"),
+        (AMBER_TOKEN, "malformed", None, "invalid_response"),
         (AMBER_TOKEN, None, [], "no_sites"),
         (AMBER_TOKEN, None, "closed", "no_sites"),
     ],
@@ -233,7 +235,7 @@ async def test_comed(hass: HomeAssistant, comed_simulator: ComEdSimulator) -> No
 
 
 @pytest.mark.parametrize(
-    ("fault", "error"), [("server_error", "cannot_connect"), ("malformed", "unknown")]
+    ("fault", "error"), [("server_error", "cannot_connect"), ("malformed", "invalid_response")]
 )
 async def test_comed_errors(
     hass: HomeAssistant, comed_simulator: ComEdSimulator, fault: str, error: str

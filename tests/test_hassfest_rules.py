@@ -158,6 +158,7 @@ STATES = _slug_keys(_plain)
 STRINGS_SCHEMA = probatio.Schema(
     {
         probatio.Optional("title"): _text,
+        probatio.Optional("application_credentials"): {probatio.Optional("description"): _text},
         probatio.Optional("config"): _flow,
         probatio.Optional("options"): _flow,
         probatio.Optional("entity"): _slug_keys(

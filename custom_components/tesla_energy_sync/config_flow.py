@@ -7,16 +7,23 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.core import callback
+from homeassistant.helpers.config_entry_oauth2_flow import AbstractOAuth2FlowHandler
 
 from .const import DOMAIN
-from .registry import SOURCES, spec_of
+from .registry import SOURCES, kind_of, spec_of
 
 if TYPE_CHECKING:
     _SourceSteps = ConfigFlow
 else:
     # Each source's steps are a ConfigFlow mixin in its own package (flow.py); the flow
-    # inherits them all, in the registry's order.
-    _SourceSteps = type("_SourceSteps", tuple(spec.flow for spec in SOURCES.values()), {})
+    # inherits them all, in the registry's order. Home Assistant's OAuth2 handler (the Tesla
+    # account's sign-in) is put last: its __init__ does not call super(), so every other
+    # source's __init__ must come before it.
+    _SourceSteps = type(
+        "_SourceSteps",
+        (*(spec.flow for spec in SOURCES.values()), AbstractOAuth2FlowHandler),
+        {},
+    )
 
 
 class TesConfigFlow(_SourceSteps, domain=DOMAIN):
@@ -40,7 +47,9 @@ class TesConfigFlow(_SourceSteps, domain=DOMAIN):
     @callback
     def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
         """Only sources with something to tune (chargers, gateways) have options."""
-        return spec_of(config_entry).options_flow is not None
+        # An ignored discovery is stored with no kind at all.
+        spec = kind_of(config_entry)
+        return spec is not None and spec.options_flow is not None
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Start reauthentication when a source refuses the stored credentials."""

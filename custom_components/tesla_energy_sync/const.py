@@ -28,6 +28,8 @@ class EntryKind(StrEnum):
     TOU_SYNC = "tou_sync"
     FLEET_TELEMETRY = "fleet_telemetry"
     POWERWALL = "powerwall"
+    POWERWALL_COMBINED = "powerwall_combined"
+    TESLA_ACCOUNT = "tesla_account"
 
 
 COMED_UNIQUE_ID: Final = "comed_hourly_pricing"
@@ -67,6 +69,11 @@ WALL_CONNECTOR_LIFETIME_INTERVAL: Final = timedelta(seconds=60)
 WALL_CONNECTOR_INFO_INTERVAL: Final = timedelta(minutes=5)
 WALL_CONNECTOR_TIMEOUT: Final = 10.0
 EVENT_SESSION_ENDED: Final = f"{DOMAIN}_charging_session_ended"
+EVENT_CHARGER_ALERT: Final = f"{DOMAIN}_charger_alert"
+SERVICE_GET_CHARGING_SESSIONS: Final = "get_charging_sessions"
+SERVICE_GET_CHARGING_SUMMARY: Final = "get_charging_summary"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
 SESSION_STORE_VERSION: Final = 1
 EVSE_STATES: Final = (
     "booting",
@@ -91,10 +98,16 @@ PRICE_DESCRIPTORS: Final = (
     "spike",
 )
 
-# TOU sync. Amber polls 3 s after each boundary; syncing 30 s after leaves room for its re-polls.
+# TOU sync plans once per price interval, as soon as its price is final. Amber polls 3 s after
+# each boundary and re-polls an estimate at +18/+33/+48 s, then not before the next boundary,
+# so a price still an estimate at +60 s stays one: the sync then goes ahead with it.
 CONF_ENERGY_SITE_ID: Final = "energy_site_id"
+# The Tesla account entry a TOU sync or Powerwall takes its cloud session from.
+CONF_ACCOUNT_ENTRY: Final = "account_entry_id"
 CONF_AUTOMATIC: Final = "automatic"
-TOU_SYNC_SECOND: Final = 30
+TOU_FINAL_DEADLINE: Final = timedelta(seconds=60)
+# A final price comes with other updates close by; the sync reads the series once they settle.
+TOU_SYNC_DEBOUNCE: Final = timedelta(seconds=1)
 TOU_SITE_INFO_INTERVAL: Final = timedelta(minutes=30)
 SERVICE_SYNC_TOU: Final = "sync_tou"
 ATTR_DRY_RUN: Final = "dry_run"

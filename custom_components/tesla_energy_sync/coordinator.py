@@ -1,4 +1,4 @@
-"""Base coordinator: maps client errors to Home Assistant errors and aligns polls to the clock."""
+"""Base coordinators: map client errors to Home Assistant errors, align polls to the clock."""
 
 from __future__ import annotations
 
@@ -8,17 +8,26 @@ from datetime import UTC, datetime, timedelta
 import math
 from typing import TYPE_CHECKING, Any, Protocol
 
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
 
 from .clients.errors import AuthenticationError, ClientError, RateLimitError
 from .const import DOMAIN, LOGGER, RETRY_INTERVAL
-from .tariff import Price
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.device_registry import DeviceInfo
+
+    from .tariff import PriceInterval, PriceSeries
+
+# Home Assistant schedules a refresh at the loop clock truncated to whole seconds plus the delay
+# and a random 0.05-0.5 s, so a refresh may run up to a second before the moment it was meant
+# for; one that runs this close before its moment stands for it.
+EARLY_FIRE_TOLERANCE = timedelta(seconds=1)
 
 
 def next_aligned(now: datetime, period: timedelta, offset: timedelta) -> datetime:
@@ -87,7 +96,8 @@ class TesCoordinator[DataT: Showable](DataUpdateCoordinator[DataT]):
                 translation_placeholders={"source": self.name},
             ) from err
         except RateLimitError as err:
-            self.update_interval = timedelta(seconds=max(err.retry_after, 1.0))
+            # Home Assistant waits `retry_after` for the next refresh only, then resumes the
+            # schedule; at least a second, so a zero from the server never makes a tight loop.
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="rate_limited",
@@ -95,13 +105,14 @@ class TesCoordinator[DataT: Showable](DataUpdateCoordinator[DataT]):
                     "source": self.name,
                     "retry_after": f"{err.retry_after:.0f}",
                 },
+                retry_after=max(err.retry_after, 1.0),
             ) from err
         except ClientError as err:
-            self.update_interval = RETRY_INTERVAL
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_failed",
                 translation_placeholders={"source": self.name, "error": str(err)},
+                retry_after=RETRY_INTERVAL.total_seconds(),
             ) from err
         return result
 
@@ -116,10 +127,6 @@ class TesCoordinator[DataT: Showable](DataUpdateCoordinator[DataT]):
     def _next_poll_delay(self, data: DataT) -> timedelta:
         """Return how long to wait before the next poll."""
 
-    def import_price(self) -> Price | None:
-        """Return the import price in force, for sources that are tariffs (None otherwise)."""
-        return None
-
     def diagnostics(self) -> dict[str, Any]:
         """Return JSON-safe state for diagnostics."""
         return {
@@ -130,4 +137,125 @@ class TesCoordinator[DataT: Showable](DataUpdateCoordinator[DataT]):
             else None,
             # Every coordinator's data type knows how to show itself (as_dict).
             "data": self.data.as_dict() if self.data is not None else None,
+        }
+
+
+class AlignedCoordinator[DataT: Showable](TesCoordinator[DataT]):
+    """A coordinator that polls at moments aligned to the clock, never twice for one of them.
+
+    The next poll is chosen as a moment (`_next_poll_at`), not a delay from now: a refresh
+    that runs a little before its moment stands for that moment, so the next one is chosen
+    after it. Chosen from `now`, such a refresh would pick the same moment again, a few ms
+    away, and poll in a tight loop until the clock passed it.
+    """
+
+    # The moment the scheduled refresh is meant for, and the one the running refresh stands for.
+    _due: datetime | None = None
+    poll_moment: datetime
+
+    async def _async_update_data(self) -> DataT:
+        """Note the moment this poll stands for, then fetch and schedule as usual."""
+        self.poll_moment = self._stands_for(dt_util.utcnow())
+        return await super()._async_update_data()
+
+    def _stands_for(self, now: datetime) -> datetime:
+        """Return the moment a poll run at `now` stands for: its due moment if it ran early."""
+        due = self._due
+        if due is not None and due - EARLY_FIRE_TOLERANCE <= now < due:
+            return due
+        return now
+
+    def _next_poll_delay(self, data: DataT) -> timedelta:
+        """Return the delay until the next moment, which comes strictly after this poll's."""
+        target = self._next_poll_at(data, self.poll_moment)
+        if target <= self.poll_moment:
+            raise ValueError(f"{self.name}: next poll {target} is not after {self.poll_moment}")
+        self._due = target
+        return max(target - dt_util.utcnow(), timedelta())
+
+    @abstractmethod
+    def _next_poll_at(self, data: DataT, moment: datetime) -> datetime:
+        """Return when to poll next, strictly after `moment` (the one this poll stands for)."""
+
+
+class PricedData(Showable, Protocol):
+    """Data of a tariff source: it carries the normalised price series."""
+
+    @property
+    def series(self) -> PriceSeries:
+        """Return the prices as one normalised series."""
+        ...
+
+
+class PriceCoordinator[DataT: PricedData](AlignedCoordinator[DataT]):
+    """A tariff source: publishes its prices as a series, and re-renders when a price expires.
+
+    It is the `TariffSource` chargers and TOU sync read. Listeners hear of every update and
+    also of the moment the price in force stops being current, so an interval that has ended
+    is never left on show while the next answer is awaited.
+    """
+
+    _unsub_expiry: CALLBACK_TYPE | None = None
+    # Answers whose live interval had already ended when they arrived (diagnostics).
+    stale_answers = 0
+
+    @property
+    def series(self) -> PriceSeries | None:
+        """Return the series of the last successful poll (None while polls fail)."""
+        if not self.last_update_success or self.data is None:
+            return None
+        return self.data.series
+
+    def current(self, now: datetime | None = None) -> PriceInterval | None:
+        """Return the interval in force at `now` (default: the present), if any."""
+        series = self.series
+        return None if series is None else series.current(now or dt_util.utcnow())
+
+    @callback
+    def async_add_listener(
+        self, update_callback: CALLBACK_TYPE, context: Any = None
+    ) -> Callable[[], None]:
+        """Listen for updates; the first listener also starts the expiry timer."""
+        remove = super().async_add_listener(update_callback, context)
+        if self._unsub_expiry is None:
+            self._schedule_expiry()
+        return remove
+
+    @callback
+    def async_update_listeners(self) -> None:
+        """Tell the listeners, and arrange to tell them again when the price in force expires."""
+        self._schedule_expiry()
+        super().async_update_listeners()
+
+    @callback
+    def _schedule_expiry(self) -> None:
+        if self._unsub_expiry is not None:
+            self._unsub_expiry()
+            self._unsub_expiry = None
+        series = self.series
+        until = None if series is None else series.current_until(dt_util.utcnow())
+        if until is not None and self._listeners:
+            self._unsub_expiry = async_track_point_in_utc_time(self.hass, self._expired, until)
+
+    @callback
+    def _expired(self, _now: datetime) -> None:
+        self._unsub_expiry = None
+        self.async_update_listeners()
+
+    async def async_shutdown(self) -> None:
+        """Stop the expiry timer too."""
+        if self._unsub_expiry is not None:
+            self._unsub_expiry()
+            self._unsub_expiry = None
+        await super().async_shutdown()
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Add the series summary and the count of stale answers."""
+        series = self.series
+        current = self.current()
+        return {
+            **super().diagnostics(),
+            "series": series.as_dict() if series else None,
+            "current": current.as_dict() if current else None,
+            "stale_answers": self.stale_answers,
         }

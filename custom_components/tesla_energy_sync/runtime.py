@@ -18,6 +18,7 @@ from .coordinator import TesCoordinator
 
 if TYPE_CHECKING:
     from .description import TesEntityDescription
+    from .tariff import TariffSource
 
 
 @dataclass(kw_only=True)
@@ -33,8 +34,8 @@ class SourceRuntime:
         found = {item.name: getattr(self, item.name) for item in fields(self)}
         return {name: value for name, value in found.items() if isinstance(value, TesCoordinator)}
 
-    def tariff(self) -> TesCoordinator[Any] | None:
-        """Return the price series this entry publishes, for sources that are tariffs."""
+    def tariff(self) -> TariffSource | None:
+        """Return the prices this entry publishes, for sources that are tariffs."""
         return None
 
     async def async_first_refresh(self) -> None:

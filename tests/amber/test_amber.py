@@ -21,7 +21,7 @@ from simulators import prices
 from simulators.amber import AmberSimulator, two_sites
 
 from ..conftest import AMBER_SITE_ID, FROZEN_TIME, setup_entry
-from ..helpers import advance, entity_id
+from ..helpers import advance, entity_id, fire_early
 
 
 def _price(hass: HomeAssistant, key: str) -> float:
@@ -188,10 +188,14 @@ async def test_unavailable_while_failing_and_logs_once(
     amber_simulator.fault = "server_error"
     await advance(hass, freezer, 300)
     assert hass.states.get(general).state == STATE_UNAVAILABLE  # type: ignore[union-attr]
-    coordinator = amber_entry.runtime_data.prices
-    assert coordinator.update_interval == timedelta(seconds=30)
+    # A failed poll is retried 30 s later (Home Assistant's retry_after), not at the boundary.
+    failed = amber_simulator.request_count
+    await advance(hass, freezer, 29)
+    assert amber_simulator.request_count == failed
+    await advance(hass, freezer, 1)
+    assert amber_simulator.request_count == failed + 1
     await advance(hass, freezer, 30)
-    await advance(hass, freezer, 30)
+    assert amber_simulator.request_count == failed + 2
     assert caplog.text.count("Error fetching Amber Electric") == 1
 
     amber_simulator.fault = None
@@ -248,8 +252,15 @@ async def test_rate_limited_waits_for_reset(
     await advance(hass, freezer, 300 - 130 + 3)
     coordinator = amber_entry.runtime_data.prices
     assert not coordinator.last_update_success
-    assert coordinator.update_interval is not None
-    assert coordinator.update_interval > timedelta(seconds=30)
+    refused = amber_simulator.request_count
+    assert refused == 4  # sites, prices, forecast, then the refused poll
+    # The server's window opened with the first request, at set-up 173 s ago: it resets in
+    # 127 s, and nothing is sent before (the usual 30 s retry would be refused again).
+    await advance(hass, freezer, 126)
+    assert amber_simulator.request_count == refused
+    await advance(hass, freezer, 1)
+    assert amber_simulator.request_count > refused
+    assert coordinator.last_update_success
 
 
 @pytest.mark.parametrize(
@@ -322,3 +333,94 @@ async def test_a_live_source_device_cannot_be_removed(
     )
     assert not (await client.receive_json())["success"]
     assert dr.async_get(hass).async_get(device.id) is not None
+
+
+# ---- aligned polls: never twice for one boundary ----------------------------------------------
+
+CURRENT_PATH = f"/v1/sites/{AMBER_SITE_ID}/prices/current"
+
+
+def _polls(simulator: AmberSimulator) -> tuple[int, int]:
+    """Return how many current-price and forecast requests the simulator has answered."""
+    current = forecast = 0
+    for request in simulator.request_log:
+        if request.path == CURRENT_PATH:
+            if request.query.get("next") == "1":
+                current += 1
+            else:
+                forecast += 1
+    return current, forecast
+
+
+async def test_an_early_timer_polls_its_boundary_once(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    amber_simulator: AmberSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A refresh that fires 5 ms before its moment stands for it: no second poll for it."""
+    amber_simulator.estimate_seconds = 0  # locked in at once: no re-polls in this test
+    boundary = datetime(2026, 11, 23, 20, 5, tzinfo=UTC)
+    freezer.move_to(FROZEN_TIME)
+    await setup_entry(hass, amber_entry)
+    assert _polls(amber_simulator) == (1, 1)
+
+    await fire_early(hass, freezer, boundary + timedelta(seconds=3))
+    assert _polls(amber_simulator) == (2, 2)  # one current price, one forecast: no more
+    coordinator = amber_entry.runtime_data.prices
+    assert coordinator.last_update_success
+
+    # The next poll is the next boundary's, 5 minutes on, and it too runs once. (Home
+    # Assistant may start it up to a second early, hence 298 s rather than 299 s.)
+    await advance(hass, freezer, 298)
+    assert _polls(amber_simulator) == (2, 2)
+    await fire_early(hass, freezer, boundary + timedelta(minutes=5, seconds=3))
+    assert _polls(amber_simulator) == (3, 3)
+    await advance(hass, freezer, 1)
+    assert _polls(amber_simulator) == (3, 3)
+
+
+async def test_reload_just_before_a_boundary(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    amber_simulator: AmberSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Reloaded 40 s before a boundary, with a timer 5 ms early and Amber 5 s late to roll over.
+
+    The boundary's answer still describes the interval that just ended: it is not shown as
+    current, and three re-polls later the interval's locked-in price is.
+    """
+    boundary = datetime(2026, 11, 23, 20, 5, tzinfo=UTC)
+    freezer.move_to(FROZEN_TIME)
+    await setup_entry(hass, amber_entry)
+    freezer.move_to(boundary - timedelta(seconds=40))
+    assert await hass.config_entries.async_reload(amber_entry.entry_id)
+    await hass.async_block_till_done()
+    assert amber_simulator.path_counts["/v1/sites"] == 2
+    assert _polls(amber_simulator) == (2, 2)
+    general = entity_id(hass, "sensor", f"{AMBER_SITE_ID}_general_price")
+
+    amber_simulator.lag = timedelta(seconds=5)
+    await fire_early(hass, freezer, boundary + timedelta(seconds=3))
+    assert _polls(amber_simulator) == (3, 3)
+    coordinator = amber_entry.runtime_data.prices
+    assert coordinator.stale_answers == 1
+    state = hass.states.get(general)
+    assert state is not None
+    # Not the ended interval: the forecast of the one now running, flagged as an estimate.
+    assert state.attributes["start_time"] == (boundary + timedelta(seconds=1)).isoformat()
+    assert state.attributes["estimate"] is True
+
+    for seconds in (18, 33, 48):
+        await fire_early(hass, freezer, boundary + timedelta(seconds=seconds))
+    assert _polls(amber_simulator) == (6, 3)
+    state = hass.states.get(general)
+    assert state is not None
+    assert state.attributes["estimate"] is False
+    assert float(state.state) == pytest.approx(prices.general_price(boundary) / 100, abs=1e-5)
+
+    # Nothing more until the next boundary.
+    await advance(hass, freezer, 300 - 48 - 1)
+    assert _polls(amber_simulator) == (6, 3)
+    assert amber_simulator.request_count == 2 + 6 + 3

@@ -14,6 +14,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.tesla_energy_sync.const import CONF_BASE_URL
+from simulators import prices
 from simulators.amber import AmberSimulator
 
 from ..conftest import AMBER_SITE_ID, FROZEN_TIME, setup_entry
@@ -147,3 +148,72 @@ async def test_low_budget_skips_repolls(
     assert coordinator.client.rate_limit.remaining is not None
     assert coordinator.client.rate_limit.remaining < 10
     assert coordinator.update_interval == timedelta(minutes=5)
+
+
+async def test_an_ended_interval_is_never_current(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    amber_simulator: AmberSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """At its end the interval gives way to the next one's forecast, before any new poll."""
+    boundary = datetime(2026, 11, 23, 20, 5, tzinfo=UTC)
+    freezer.move_to(FROZEN_TIME)
+    await setup_entry(hass, amber_entry)
+    general = entity_id(hass, "sensor", f"{AMBER_SITE_ID}_general_price")
+    polls = amber_simulator.request_count
+
+    await advance(hass, freezer, (boundary - FROZEN_TIME).total_seconds() + 1)
+    assert amber_simulator.request_count == polls  # the +3 s poll has not run yet
+    state = hass.states.get(general)
+    assert state is not None
+    assert state.attributes["start_time"] == (boundary + timedelta(seconds=1)).isoformat()
+    assert state.attributes["estimate"] is True
+    # The 5-minute forecast Amber gave for this interval: its predicted price.
+    forecast = prices.amber_point(prices.GENERAL, boundary, 5)
+    assert float(state.state) == pytest.approx(forecast.advanced[1] / 100, abs=1e-5)
+
+
+async def test_stale_answer_is_not_shown_or_planned(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    amber_simulator: AmberSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An answer whose current interval ended 30 minutes ago: no price shown, counted."""
+    boundary = datetime(2026, 11, 23, 20, 5, tzinfo=UTC)
+    freezer.move_to(FROZEN_TIME)
+    await setup_entry(hass, amber_entry)
+    amber_simulator.lag = timedelta(minutes=30)
+    await advance(hass, freezer, (boundary - FROZEN_TIME).total_seconds() + 3)
+
+    coordinator = amber_entry.runtime_data.prices
+    assert coordinator.last_update_success
+    assert coordinator.stale_answers == 1
+    assert coordinator.current() is None
+    for key in ("general_price", "feed_in_price", "controlled_load_price", "renewables"):
+        state = hass.states.get(entity_id(hass, "sensor", f"{AMBER_SITE_ID}_{key}"))
+        assert state is not None
+        assert state.state == STATE_UNKNOWN, key
+    for key in ("price_spike", "demand_window"):
+        state = hass.states.get(entity_id(hass, "binary_sensor", f"{AMBER_SITE_ID}_{key}"))
+        assert state is not None
+        assert state.state == STATE_UNKNOWN, key
+    forecast = hass.states.get(entity_id(hass, "sensor", f"{AMBER_SITE_ID}_general_forecast"))
+    assert forecast is not None
+    assert all(
+        datetime.fromisoformat(item["end_time"]) > boundary
+        for item in forecast.attributes["forecasts"]
+    )
+
+    # Still stale on each re-poll (three of them), then the next boundary answers afresh.
+    for _ in range(3):
+        await advance(hass, freezer, 15)
+    assert coordinator.stale_answers == 4
+    amber_simulator.lag = timedelta()
+    await advance(hass, freezer, 300 - 48 + 3)
+    general = hass.states.get(entity_id(hass, "sensor", f"{AMBER_SITE_ID}_general_price"))
+    assert general is not None
+    assert float(general.state) == pytest.approx(
+        prices.general_price(boundary + timedelta(minutes=5)) / 100, abs=1e-5
+    )

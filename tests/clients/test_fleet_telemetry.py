@@ -36,7 +36,6 @@ from custom_components.tesla_energy_sync.clients.fleet_telemetry.models import (
     Errors,
     RecordType,
     VehicleData,
-    valid_vin,
 )
 from custom_components.tesla_energy_sync.clients.fleet_telemetry.values import (
     MAX_TEXT,
@@ -636,23 +635,3 @@ def test_decoding_counts_rejected_values_and_keeps_the_kafka_timestamp() -> None
     assert record.timestamp == dt.datetime(2026, 11, 23, 7, 30, 5, 150000, tzinfo=dt.UTC)
     assert decode_record("t_V", data, VIN.encode(), timestamp_ms=-1).timestamp is None
     assert decode_record("t_V", data, VIN.encode(), timestamp_ms=10**20).timestamp is None
-
-
-@pytest.mark.parametrize(
-    ("vin", "valid"),
-    [
-        (VIN, True),
-        ("5YJ3E1EA0PF000001", True),
-        ("WBA00000000000000", True),
-        ("5YJ3E1EA0PF00000I", False),  # I, O and Q never appear in a VIN
-        ("5YJ3E1EA0PF00000O", False),
-        ("5YJ3E1EA0PF00000Q", False),
-        ("5yj3e1ea0pf000001", False),
-        ("5YJ3E1EA0PF00001", False),
-        ("5YJ3E1EA0PF0000011", False),
-        ("V" * 1_000_000, False),
-        ("", False),
-    ],
-)
-def test_valid_vin(vin: str, valid: bool) -> None:
-    assert valid_vin(vin) is valid

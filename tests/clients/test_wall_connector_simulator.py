@@ -229,6 +229,29 @@ async def test_fault_bodies(session: aiohttp.ClientSession, wall: WallConnectorS
         assert response.status == 500
 
 
+async def test_health_knobs(
+    session: aiohttp.ClientSession, wall: WallConnectorSimulator, sim_clock: SimClock
+) -> None:
+    client = WallConnectorClient(session, wall.host)
+    wall.alerts = [23, "ground_fault"]
+    assert (await client.get_vitals()).current_alerts == (23, "ground_fault")
+    sim_clock.advance(PLUG + 10)  # plugged, waiting: the routine 49 first, injected after it
+    wall.alerts = [49, 23]
+    assert (await client.get_vitals()).current_alerts == (49, 23)
+    wall.reboot()
+    assert (await client.get_vitals()).current_alerts == ()  # nothing while booting
+    sim_clock.advance(BOOT_SECONDS + 60)  # charging again
+    wall.alerts = [23]
+    wall.fault = "error"
+    faulted = await client.get_vitals()
+    assert faulted.evse_state is EvseState.ERROR
+    assert (faulted.contactor_closed, faulted.vehicle_connected) == (False, True)
+    assert session_power_w(faulted) == 0.0
+    assert faulted.current_alerts == (23,)
+    wall.fault = None
+    assert (await client.get_vitals()).evse_state is EvseState.CHARGING
+
+
 def test_elapsed_never_runs_backwards(sim_clock: SimClock) -> None:
     unit = WallConnectorSimulator(clock=sim_clock)
     sim_clock.advance(-60)

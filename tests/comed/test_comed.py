@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
@@ -18,7 +18,7 @@ from simulators import prices
 from simulators.comed import ComEdSimulator
 
 from ..conftest import FROZEN_TIME, setup_entry
-from ..helpers import advance, entity_id
+from ..helpers import advance, entity_id, fire_early
 
 
 def _value(hass: HomeAssistant, key: str) -> float:
@@ -90,7 +90,9 @@ async def test_repolls_until_published(
     comed_simulator._clock = None
     await advance(hass, freezer, 30)
     assert coordinator.data is not None
-    assert coordinator.data.five_minute.time == boundary
+    newest = coordinator.data.series.newest_actual()
+    assert newest is not None
+    assert newest.end == boundary
     assert coordinator.update_interval == timedelta(seconds=270)
 
 
@@ -120,3 +122,57 @@ async def test_setup_retry(
     comed_simulator.fault = "server_error"
     await setup_entry(hass, comed_entry)
     assert comed_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_an_early_timer_polls_its_boundary_once(
+    hass: HomeAssistant,
+    comed_entry: MockConfigEntry,
+    comed_simulator: ComEdSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A refresh that fires 5 ms before its moment (+20 s) stands for it: both feeds once."""
+    boundary = datetime(2026, 11, 23, 20, 5, tzinfo=UTC)
+    freezer.move_to(FROZEN_TIME)
+    await setup_entry(hass, comed_entry)
+    assert comed_simulator.request_count == 2
+    await fire_early(hass, freezer, boundary + timedelta(seconds=20))
+    assert comed_simulator.request_count == 4
+    coordinator = comed_entry.runtime_data.prices
+    newest = coordinator.data.series.newest_actual()
+    assert newest is not None
+    assert newest.end == boundary
+    await advance(hass, freezer, 297)  # up to a second before the next boundary's moment
+    assert comed_simulator.request_count == 4
+
+
+async def test_stale_prices_are_not_current(
+    hass: HomeAssistant,
+    comed_entry: MockConfigEntry,
+    comed_simulator: ComEdSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A newest 5-minute price that ended more than 15 minutes ago is no current price."""
+    boundary = datetime(2026, 11, 23, 20, 5, tzinfo=UTC)
+    freezer.move_to(FROZEN_TIME)
+    await setup_entry(hass, comed_entry)
+    coordinator = comed_entry.runtime_data.prices
+    assert coordinator.stale_answers == 0
+
+    # Ten minutes behind: the newest price ended 10 min 20 s ago and still stands for now.
+    comed_simulator.lag = timedelta(minutes=10)
+    await advance(hass, freezer, (boundary - FROZEN_TIME).total_seconds() + 20)
+    assert _value(hass, "five_minute_price") == pytest.approx(
+        prices.comed_price(boundary - timedelta(minutes=10)) / 100, abs=1e-6
+    )
+    assert coordinator.stale_answers == 0
+
+    # Twenty minutes behind: 20 min 20 s old, so neither sensor shows it; the answer is counted.
+    comed_simulator.lag = timedelta(minutes=20)
+    await advance(hass, freezer, 300)
+    assert coordinator.last_update_success
+    assert coordinator.stale_answers >= 1
+    assert coordinator.current() is None
+    for key in ("five_minute_price", "current_hour_average_price"):
+        state = hass.states.get(entity_id(hass, "sensor", f"{COMED_UNIQUE_ID}_{key}"))
+        assert state is not None
+        assert state.state == STATE_UNKNOWN, key

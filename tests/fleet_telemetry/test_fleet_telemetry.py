@@ -321,7 +321,8 @@ async def test_config_flow(hass: HomeAssistant, broker: TansuBroker) -> None:
         CONF_TOPIC_PREFIX: PREFIX,
         CONF_GROUP_ID: "ha",
         CONF_OFFSET_RESET: "latest",
-        CONF_VINS: "5yj3e1ea0pf000001, 7SAYGDEE0PF000002",
+        # Real VINs (ISO 3779 has no I, O or Q, unlike the simulator's).
+        CONF_VINS: "5yj3e1ea7kf000001, 5YJYGDEE1LF000002",
         "security_protocol": "PLAINTEXT",
     }
     with patch("custom_components.tesla_energy_sync.async_setup_entry", return_value=True):
@@ -336,12 +337,12 @@ async def test_config_flow(hass: HomeAssistant, broker: TansuBroker) -> None:
                 CONF_VINS: "5YJ3E1EA0PF00000O",
             },
         )
-        assert result["errors"] == {CONF_VINS: "invalid_vin"}
+        assert result["errors"] == {CONF_VINS: "invalid_vins"}
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {**user_input, CONF_BOOTSTRAP_SERVERS: broker.bootstrap}
         )
         assert result["type"] == "create_entry"
-        assert result["data"][CONF_VINS] == [VIN, OTHER_VIN]
+        assert result["data"][CONF_VINS] == ["5YJ3E1EA7KF000001", "5YJYGDEE1LF000002"]
         assert result["result"].unique_id == f"{broker.bootstrap}|{PREFIX}"
 
         again = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})

@@ -78,6 +78,8 @@ async def upload(
     Uploads land in the test's own directory: file_upload wipes a shared temp directory.
     """
     assert await async_setup_component(hass, "file_upload", {})
+    # The integration's other dependency registers views too: before the test client freezes them.
+    assert await async_setup_component(hass, "application_credentials", {})
     client = await hass_client()
 
     async def send(content: str | bytes) -> str:
@@ -209,7 +211,12 @@ async def test_certificates_are_not_kept_without_tls(
     result = await _submit(
         hass,
         await _form(hass),
-        **{CONF_SECURITY_PROTOCOL: "SASL_PLAINTEXT", CONF_SSL_CA: await upload(PKI.ca)},
+        **{
+            CONF_SECURITY_PROTOCOL: "SASL_PLAINTEXT",
+            CONF_USERNAME: "ha",
+            CONF_PASSWORD: "secret",
+            CONF_SSL_CA: await upload(PKI.ca),
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert CONF_SSL_CA not in result["data"]

@@ -18,7 +18,7 @@ from homeassistant.const import CONF_HOST, CONF_PASSWORD, STATE_UNAVAILABLE, Pla
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
@@ -46,11 +46,13 @@ from custom_components.tesla_energy_sync.const import (
     DOMAIN,
 )
 from custom_components.tesla_energy_sync.powerwall import views
-from custom_components.tesla_energy_sync.powerwall.combined import PowerwallCombined
+from custom_components.tesla_energy_sync.powerwall.combined.coordinator import CombinedCoordinator
+from custom_components.tesla_energy_sync.powerwall.combined.values import PowerwallCombined
 from simulators.powerwall import PowerwallSimulator
 
 from ..conftest import (
     DIN,
+    DINS,
     EMAIL,
     PASSWORD,
     StartSim,
@@ -295,14 +297,14 @@ async def test_flow_errors(
 async def test_flow_unexpected_answer(
     hass: HomeAssistant, powerwall_simulator: PowerwallSimulator
 ) -> None:
-    """An answer the client cannot use is an unknown error (and logged)."""
+    """An answer the client cannot use is an invalid response (logged at debug level)."""
     flow_id = await _start_flow(hass)
     with patch(
         "custom_components.tesla_energy_sync.clients.powerwall.PowerwallGateway.read",
         side_effect=ResponseError("no usable aggregates"),
     ):
         result = await hass.config_entries.flow.async_configure(flow_id, _form(powerwall_simulator))
-    assert result["errors"] == {"base": "unknown"}
+    assert result["errors"] == {"base": "invalid_response"}
 
 
 async def test_flow_without_din(
@@ -391,123 +393,6 @@ async def test_options(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     coordinator = entry.runtime_data.gateway
     assert coordinator.update_interval is not None
     assert coordinator.update_interval.total_seconds() == 5
-
-
-# Combined view
-
-DINS = (
-    "1232100-00-E--TG121000000001",
-    "1232100-00-E--TG121000000002",
-    "1232100-00-E--TG121000000003",
-)
-
-
-def _combined(hass: HomeAssistant, key: str) -> str | None:
-    found = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"powerwall_combined_{key}")
-    if found is None:
-        return None
-    combined = hass.states.get(found)
-    assert combined is not None
-    return combined.state
-
-
-def _combined_devices(hass: HomeAssistant) -> list[dr.DeviceEntry]:
-    return [
-        device
-        for device in dr.async_get(hass).devices
-        if (DOMAIN, "powerwall_combined") in device.identifiers
-    ]
-
-
-async def test_combined_follows_entries(
-    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
-) -> None:
-    """1, 2 and 3 gateways of different capacities: sums, weighted level, no device below two.
-
-    The combined device survives its host entry unloading.
-    """
-    sims = [
-        await start_sim(din=din, batteries=count, level_raw_pct=level, site_name=f"Home {count}")
-        for din, count, level in zip(DINS, (1, 2, 3), (30.0, 60.0, 90.0), strict=True)
-    ]
-    entries = [powerwall_entry(sim) for sim in sims]
-
-    def expect(members: list[PowerwallSimulator]) -> None:
-        flows = [sim.flows() for sim in members]
-        for meter in ("site", "solar", "battery", "load"):
-            assert float(str(_combined(hass, f"{meter}_power"))) == pytest.approx(
-                sum(getattr(flow, meter) for flow in flows), abs=0.2
-            )
-        capacity = sum(sim.full_pack_wh for sim in members)
-        level = sum(raw_to_app_pct(sim.level_raw_pct) * sim.full_pack_wh for sim in members)
-        assert float(str(_combined(hass, "battery_level"))) == pytest.approx(
-            level / capacity, abs=0.01
-        )
-        assert float(str(_combined(hass, "battery_capacity"))) == pytest.approx(capacity / 1000)
-
-    await setup_entry(hass, entries[0])
-    assert _combined(hass, "site_power") is None
-    await setup_entry(hass, entries[1])
-    expect(sims[:2])
-    await setup_entry(hass, entries[2])
-    expect(sims)
-    await advance(hass, freezer, 15)
-    expect(sims)
-    assert [device.name for device in _combined_devices(hass)] == ["Powerwall combined"]
-
-    # The host (first) entry goes: the combined entities move to the next one.
-    assert await hass.config_entries.async_unload(entries[0].entry_id)
-    await hass.async_block_till_done()
-    expect(sims[1:])
-    registered = er.async_get(hass).async_get(
-        str(
-            er.async_get(hass).async_get_entity_id(
-                "sensor", DOMAIN, "powerwall_combined_site_power"
-            )
-        )
-    )
-    assert registered is not None
-    assert registered.config_entry_id == entries[1].entry_id
-
-    # One gateway left: no combined device.
-    assert await hass.config_entries.async_unload(entries[2].entry_id)
-    await hass.async_block_till_done()
-    assert _combined(hass, "site_power") is None
-    assert _combined_devices(hass) == []
-
-
-async def test_combined_energy_counts_while_members(
-    hass: HomeAssistant, start_sim: StartSim, freezer: FrozenDateTimeFactory
-) -> None:
-    """Combined counters add what members' counters advance, and never drop when one joins.
-
-    A member that stops answering makes the combined view unavailable.
-    """
-    sims = [await start_sim(din=din, batteries=index + 1) for index, din in enumerate(DINS[:2])]
-    entries = [powerwall_entry(sim) for sim in sims]
-    for entry in entries:
-        await setup_entry(hass, entry)
-    assert float(str(_combined(hass, "solar_energy_exported"))) == 0
-    before = [sim.counters.solar_exported for sim in sims]
-    await advance(hass, freezer, 15)
-    await advance(hass, freezer, 15)
-    grown = sum(
-        sim.counters.solar_exported - start for sim, start in zip(sims, before, strict=True)
-    )
-    assert grown > 0
-    assert float(str(_combined(hass, "solar_energy_exported"))) == pytest.approx(
-        grown / 1000, abs=0.001
-    )
-    sims[1].fault = "offline"
-    await advance(hass, freezer, 15)
-    assert _combined(hass, "solar_power") == STATE_UNAVAILABLE
-    sims[1].fault = None
-    await advance(hass, freezer, 30)
-    assert _combined(hass, "solar_power") != STATE_UNAVAILABLE
-    third = await start_sim(din=DINS[2], batteries=3)
-    counted = float(str(_combined(hass, "solar_energy_exported")))
-    await setup_entry(hass, powerwall_entry(third))
-    assert float(str(_combined(hass, "solar_energy_exported"))) == pytest.approx(counted)
 
 
 # Control
@@ -681,12 +566,11 @@ def _snapshot(**fields: Any) -> PowerwallSnapshot:
 
 async def test_combined_with_partial_gateways(hass: HomeAssistant) -> None:
     """A gateway without a level, a capacity, a meter or counters leaves those combined unknown."""
-    combined = PowerwallCombined(hass)
     members = [
         SimpleNamespace(data=_snapshot(), last_update_success=True),
         SimpleNamespace(data=_snapshot(), last_update_success=True),
     ]
-    combined.members = dict(enumerate(members))  # type: ignore[arg-type]
+    combined = PowerwallCombined({str(index): member for index, member in enumerate(members)})  # type: ignore[misc]
     assert combined.power_w("site") == 200.0
     assert combined.power_w("battery") is None
     assert combined.battery_level_pct() is None
@@ -698,13 +582,21 @@ async def test_combined_with_partial_gateways(hass: HomeAssistant) -> None:
     assert combined.power_w("site") is None
     assert combined.battery_level_pct() is None
     assert combined.capacity_wh() is None
+    assert not combined.available
     # A counter that goes back (a replaced meter) is a new baseline, not a negative step.
+    counting = CombinedCoordinator(hass)
     meter = MeterReading(0.0, 1000.0, None)
-    combined._accumulate("a", _snapshot(site=meter))
-    combined._accumulate("a", _snapshot(site=replace(meter, energy_imported_wh=1500.0)))
-    combined._accumulate("a", _snapshot(site=replace(meter, energy_imported_wh=100.0)))
-    combined._accumulate("a", _snapshot(site=replace(meter, energy_imported_wh=150.0)))
-    assert combined.energy_wh == {"site_imported": 550.0}
+    counting._accumulate("a", _snapshot(site=meter))
+    counting._accumulate("a", _snapshot(site=replace(meter, energy_imported_wh=1500.0)))
+    counting._accumulate("a", _snapshot(site=replace(meter, energy_imported_wh=100.0)))
+    counting._accumulate("a", _snapshot(site=replace(meter, energy_imported_wh=150.0)))
+    assert counting.energy_wh == {"site_imported": 550.0}
+    # A restored value is taken once, added to what was counted before the entity restored it.
+    counting.restore("site_imported", 10_000.0)
+    counting.restore("site_imported", 99_999.0)
+    counting.restore("load_imported", float("nan"))
+    counting.restore("load_imported", 5.0)
+    assert counting.energy_wh == {"site_imported": 10_550.0}
 
 
 def test_combined_vitals_and_strings() -> None:

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_ACCESS_TOKEN, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.const import CONF_ACCESS_TOKEN, STATE_OFF, STATE_ON, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.tesla_energy_sync.clients.powerwall_models import app_to_raw_pct
 from custom_components.tesla_energy_sync.const import (
@@ -133,15 +135,55 @@ async def test_options_find_the_gateway_site(
     assert entry.state is ConfigEntryState.LOADED
     assert state(hass, "switch", "grid_charging") == STATE_OFF
 
-    # An empty token takes the cloud away again (and its entities with it).
+    # The form never shows the stored token; left empty, the token is kept.
+    form = await hass.config_entries.options.async_init(entry.entry_id)
+    assert form["data_schema"] is not None
+    cloud_fields = form["data_schema"].schema[CONF_CLOUD].schema.schema
+    shown = [(key.description or {}).get("suggested_value") for key in cloud_fields]
+    shown += [key.default() for key in cloud_fields if callable(key.default)]
+    assert TESLA_TOKEN not in shown
+    assert cloud.base_url in shown
     result = await submit("", cloud.base_url)
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options == {CONF_POLL_INTERVAL: 15, **cloud_options(cloud)}
+    # A new URL with the token left empty: the stored token is checked against it.
+    result = await submit("", "http://127.0.0.1:9")
+    assert result["errors"] == {"base": "cannot_connect"}
+
+    # "Forget" takes the cloud away again (and its entities with it).
+    form = await hass.config_entries.options.async_init(entry.entry_id)
+    form = await hass.config_entries.options.async_configure(
+        form["flow_id"],
+        {
+            CONF_POLL_INTERVAL: 15,
+            CONF_CONTROL: True,
+            CONF_CLOUD: {CONF_BASE_URL: cloud.base_url, "forget": True},
+        },
+    )
+    assert form["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert entry.options == {CONF_POLL_INTERVAL: 15, CONF_CONTROL: True}
     assert state(hass, "switch", "grid_charging") == STATE_UNAVAILABLE
 
 
 # Entities
+
+
+@pytest.mark.parametrize("platform", [Platform.NUMBER, Platform.SELECT, Platform.SWITCH])
+async def test_control_entity_snapshots(
+    hass: HomeAssistant,
+    powerwall_simulator: PowerwallSimulator,
+    cloud: TeslaEnergySimulator,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    platform: Platform,
+) -> None:
+    """Reserve, mode, export rule and grid charging with control through the cloud."""
+    entry = powerwall_entry(powerwall_simulator, options=cloud_options(cloud))
+    with patch("custom_components.tesla_energy_sync.PLATFORMS", [platform]):
+        await setup_entry(hass, entry)
+    await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
 
 
 @pytest.mark.usefixtures("cloud_entry")

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 from aiohttp import ClientSession
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.tesla_energy_sync.clients.amber import AmberClient
 from custom_components.tesla_energy_sync.clients.amber_models import ChannelType
 from custom_components.tesla_energy_sync.const import CONF_AUTOMATIC, DOMAIN
 from custom_components.tesla_energy_sync.tou.planner import build_tariff
 from custom_components.tesla_energy_sync.tou.validate import same_rates
+from simulators import prices
 from simulators.amber import AmberSimulator
+from simulators.comed import ComEdSimulator
 from simulators.tesla_energy import SITE_ID, TeslaEnergySimulator
 
 from ..conftest import AMBER_SITE_ID, AMBER_TOKEN, FROZEN_TIME, setup_entry
@@ -74,6 +78,28 @@ def _sensor(hass: HomeAssistant, key: str) -> str:
     state = hass.states.get(entity_id(hass, "sensor", f"tou_{SITE_ID}_{key}"))
     assert state is not None
     return state.state
+
+
+@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.SWITCH])
+@pytest.mark.usefixtures("entity_registry_enabled_by_default", "frozen")
+async def test_entities(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    platform: Platform,
+) -> None:
+    """Every TOU sync entity after automatic sync was turned on and uploaded, per platform."""
+    await setup_entry(hass, amber_entry)
+    tou_entry.add_to_hass(hass)
+    with patch("custom_components.tesla_energy_sync.PLATFORMS", [platform]):
+        await hass.config_entries.async_setup(tou_entry.entry_id)
+        await hass.async_block_till_done()
+    await tou_entry.runtime_data.tou.async_set_automatic(True)
+    await hass.async_block_till_done()
+    assert tou_entry.runtime_data.tou.data.last_attempt.result == "uploaded"
+    await snapshot_platform(hass, entity_registry, snapshot, tou_entry.entry_id)
 
 
 @pytest.mark.usefixtures("frozen")
@@ -378,3 +404,147 @@ async def test_comed_as_the_source(
     state = hass.states.get(entity_id(hass, "sensor", f"tou_{SITE_ID}_next_planned_price"))
     assert state is not None
     assert state.attributes["unit_of_measurement"] == "USD/kWh"
+
+
+# ---- automatic sync follows the tariff: final price, deadline, reloads -------------------------
+
+# The first boundary after FROZEN_TIME (07:05 in Sydney, the PERIOD_07_00 slot).
+BOUNDARY = datetime(2026, 11, 23, 20, 5, tzinfo=UTC)
+LIVE_PERIOD = "PERIOD_07_00"
+ESTIMATE_ERROR = 5.0  # c/kWh an estimate is off from the locked-in price
+
+
+def _live_buy(tariff: dict[str, Any]) -> float:
+    """Return the buy price a tariff gives the slot that was live at BOUNDARY."""
+    rates: dict[str, float] = tariff["energy_charges"]["AllYear"]["rates"]
+    return rates[LIVE_PERIOD]
+
+
+def _locked_in_buy() -> float:
+    """Return the simulator's locked-in price of BOUNDARY's interval, as Tesla's $/kWh."""
+    return round(prices.amber_point(prices.GENERAL, BOUNDARY, 5).advanced[1] / 100, 4)
+
+
+async def _until(hass: HomeAssistant, freezer: FrozenDateTimeFactory, moment: datetime) -> None:
+    """Advance the clock to `moment`, letting every timer due by then run."""
+    await advance(hass, freezer, (moment - datetime.now(UTC)).total_seconds())
+
+
+async def test_syncs_once_the_price_is_final(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    amber_simulator: AmberSimulator,
+    tesla_energy_simulator: TeslaEnergySimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Estimates at +3/+18/+33 s upload nothing; the final price at +48 s is uploaded once."""
+    freezer.move_to(FROZEN_TIME)
+    amber_simulator.estimate_error = ESTIMATE_ERROR  # locks in at +40 s (estimate_seconds)
+    await _setup(hass, amber_entry, tou_entry, {CONF_AUTOMATIC: True})
+    for seconds in (3, 18, 33):
+        await _until(hass, freezer, BOUNDARY + timedelta(seconds=seconds))
+        assert amber_entry.runtime_data.prices.current().estimate is True
+    await _until(hass, freezer, BOUNDARY + timedelta(seconds=47))
+    assert tesla_energy_simulator.upload_count == 0
+
+    await _until(hass, freezer, BOUNDARY + timedelta(seconds=48))
+    assert amber_entry.runtime_data.prices.current().estimate is False
+    await _until(hass, freezer, BOUNDARY + timedelta(seconds=50))  # past the 1 s debounce
+    assert tesla_energy_simulator.upload_count == 1
+    uploaded = tesla_energy_simulator.uploads[0][1]
+    assert same_rates(await _expected_tariff(amber_simulator), uploaded)
+    assert _live_buy(uploaded) == _locked_in_buy()
+
+    # Neither the deadline nor later updates of this interval upload again.
+    await _until(hass, freezer, BOUNDARY + timedelta(seconds=299))
+    assert tesla_energy_simulator.upload_count == 1
+    assert _sensor(hass, "last_result") == "uploaded"
+
+
+async def test_deadline_syncs_with_an_estimate(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    amber_simulator: AmberSimulator,
+    tesla_energy_simulator: TeslaEnergySimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A price still an estimate at +60 s is uploaded then, once, as it is."""
+    freezer.move_to(FROZEN_TIME)
+    amber_simulator.estimate_seconds = 290
+    amber_simulator.estimate_error = ESTIMATE_ERROR
+    await _setup(hass, amber_entry, tou_entry, {CONF_AUTOMATIC: True})
+    await _until(hass, freezer, BOUNDARY + timedelta(seconds=59))
+    assert tesla_energy_simulator.upload_count == 0
+
+    await _until(hass, freezer, BOUNDARY + timedelta(seconds=60))
+    assert tesla_energy_simulator.upload_count == 1
+    uploaded = tesla_energy_simulator.uploads[0][1]
+    assert _live_buy(uploaded) == round(_locked_in_buy() + ESTIMATE_ERROR / 100, 4)
+    await _until(hass, freezer, BOUNDARY + timedelta(seconds=299))
+    assert tesla_energy_simulator.upload_count == 1
+
+
+async def test_follows_the_tariff_across_reloads(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    amber_simulator: AmberSimulator,
+    tesla_energy_simulator: TeslaEnergySimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After the tariff entry is unloaded and set up again, its final prices still trigger syncs."""
+    freezer.move_to(FROZEN_TIME)
+    await _setup(hass, amber_entry, tou_entry, {CONF_AUTOMATIC: True})
+    assert await hass.config_entries.async_unload(amber_entry.entry_id)
+    await _until(hass, freezer, BOUNDARY + timedelta(seconds=60))
+    assert _sensor(hass, "last_result") == "no_prices"  # the deadline found no tariff loaded
+    assert tesla_energy_simulator.upload_count == 0
+
+    assert await hass.config_entries.async_setup(amber_entry.entry_id)
+    await hass.async_block_till_done()
+    await hass.config_entries.async_reload(amber_entry.entry_id)
+    await hass.async_block_till_done()
+    # Next interval: final at +48 s, synced at +49 s, before the +60 s deadline could do it.
+    second = BOUNDARY + timedelta(minutes=5)
+    for seconds in (3, 18, 33, 48):
+        await _until(hass, freezer, second + timedelta(seconds=seconds))
+    assert tesla_energy_simulator.upload_count == 0
+    await _until(hass, freezer, second + timedelta(seconds=50))
+    assert tesla_energy_simulator.upload_count == 1
+    assert _sensor(hass, "last_result") == "uploaded"
+
+
+@pytest.mark.parametrize("source", ["amber", "comed"])
+async def test_stale_answers_never_reach_the_powerwall(
+    hass: HomeAssistant,
+    amber_entry: MockConfigEntry,
+    comed_entry: MockConfigEntry,
+    tou_entry: MockConfigEntry,
+    amber_simulator: AmberSimulator,
+    comed_simulator: ComEdSimulator,
+    tesla_energy_simulator: TeslaEnergySimulator,
+    freezer: FrozenDateTimeFactory,
+    source: str,
+) -> None:
+    """A tariff answering with prices 30 minutes old: every sync is refused, nothing uploaded."""
+    freezer.move_to(FROZEN_TIME)
+    linked = amber_entry if source == "amber" else comed_entry
+    await setup_entry(hass, linked)
+    tou_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        tou_entry,
+        data={**tou_entry.data, "tariff_entry_id": linked.entry_id},
+        options={CONF_AUTOMATIC: True},
+    )
+    await hass.config_entries.async_setup(tou_entry.entry_id)
+    await hass.async_block_till_done()
+    amber_simulator.lag = comed_simulator.lag = timedelta(minutes=30)
+    for seconds in (3, 18, 20, 33, 48, 50, 60):
+        await _until(hass, freezer, BOUNDARY + timedelta(seconds=seconds))
+    assert linked.runtime_data.prices.stale_answers >= 1
+    assert _sensor(hass, "last_result") == "stale_prices"  # the deadline's attempt
+    response = await _sync_tou(hass)
+    assert response["result"] == "stale_prices"
+    assert tesla_energy_simulator.upload_count == 0

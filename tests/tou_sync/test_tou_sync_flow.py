@@ -92,7 +92,7 @@ async def test_site_picker_and_errors(
     for token, fault, sites, error in (
         ("wrong", None, None, "invalid_auth"),
         (TESLA_TOKEN, "server_error", None, "cannot_connect"),
-        (TESLA_TOKEN, "malformed", None, "unknown"),
+        (TESLA_TOKEN, "malformed", None, "invalid_response"),
         (TESLA_TOKEN, None, [], "no_energy_sites"),
     ):
         tesla_energy_simulator.fault = fault

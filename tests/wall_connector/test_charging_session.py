@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custom_components.tesla_energy_sync.tariff import Price
-from custom_components.tesla_energy_sync.wall_connector.session import SessionSample, SessionTracker
+from custom_components.tesla_energy_sync.tariff import PriceInterval, PriceKind
+from custom_components.tesla_energy_sync.wall_connector.session import (
+    FinishedSession,
+    SessionSample,
+    SessionTracker,
+)
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 AUD = "AUD"
+
+
+def price(value: float, currency: str = AUD) -> PriceInterval:
+    """Return a final price in force around the samples, as a linked tariff publishes it."""
+    return PriceInterval(
+        start=T0,
+        end=T0 + timedelta(hours=2),
+        kind=PriceKind.CURRENT,
+        import_price=value,
+        export_price=None,
+        estimate=False,
+        currency=currency,
+    )
 
 
 def sample(
@@ -38,13 +56,13 @@ def test_plug_charge_pause_unplug() -> None:
     tracker = SessionTracker()
     assert tracker.update(sample(0, connected=False, charging=False, wh=500.0), None) is None
     assert tracker.as_dict()["active"] is None
-    tracker.update(sample(10, charging=False, wh=0.0), Price(0.30, AUD))  # plug-in
+    tracker.update(sample(10, charging=False, wh=0.0), price(0.30, AUD))  # plug-in
     assert tracker.active is not None
     assert tracker.active.started_at == T0 + timedelta(seconds=10)
-    tracker.update(sample(70, wh=1000.0), Price(0.30, AUD))  # 1 kWh at 0.30
-    tracker.update(sample(130, wh=3000.0), Price(0.50, AUD))  # 2 kWh at 0.50
-    tracker.update(sample(190, charging=False, wh=3000.0), Price(0.90, AUD))  # pause
-    tracker.update(sample(250, wh=3500.0), Price(0.10, AUD))  # 0.5 kWh at 0.10
+    tracker.update(sample(70, wh=1000.0), price(0.30, AUD))  # 1 kWh at 0.30
+    tracker.update(sample(130, wh=3000.0), price(0.50, AUD))  # 2 kWh at 0.50
+    tracker.update(sample(190, charging=False, wh=3000.0), price(0.90, AUD))  # pause
+    tracker.update(sample(250, wh=3500.0), price(0.10, AUD))  # 0.5 kWh at 0.10
     finished = tracker.update(sample(310, connected=False, charging=False, wh=3500.0), None)
     assert finished is not None
     assert finished.energy_kwh == 3.5
@@ -62,10 +80,10 @@ def test_reboot_mid_session_keeps_counting() -> None:
     """A reboot restarts the charger's session counter; the energy after it is all new."""
     tracker = SessionTracker()
     tracker.update(sample(0, connected=False, charging=False), None)
-    tracker.update(sample(10, wh=0.0), Price(0.20, AUD))
-    tracker.update(sample(70, wh=2000.0), Price(0.20, AUD))
-    tracker.update(sample(130, wh=500.0, uptime=30), Price(0.20, AUD))  # rebooted
-    tracker.update(sample(190, wh=900.0, uptime=90), Price(0.20, AUD))
+    tracker.update(sample(10, wh=0.0), price(0.20, AUD))
+    tracker.update(sample(70, wh=2000.0), price(0.20, AUD))
+    tracker.update(sample(130, wh=500.0, uptime=30), price(0.20, AUD))  # rebooted
+    tracker.update(sample(190, wh=900.0, uptime=90), price(0.20, AUD))
     assert tracker.active is not None
     assert tracker.active.energy_wh == 2900.0
 
@@ -86,9 +104,9 @@ def test_nan_readings_are_accounted_later() -> None:
     """An unreadable sample adds nothing; the next good one carries the whole step."""
     tracker = SessionTracker()
     tracker.update(sample(0, connected=False), None)
-    tracker.update(sample(10, wh=0.0), Price(0.2, AUD))
-    tracker.update(sample(70, wh=None, uptime=None), Price(0.2, AUD))
-    tracker.update(sample(130, wh=1000.0), Price(0.4, AUD))
+    tracker.update(sample(10, wh=0.0), price(0.2, AUD))
+    tracker.update(sample(70, wh=None, uptime=None), price(0.2, AUD))
+    tracker.update(sample(130, wh=1000.0), price(0.4, AUD))
     assert tracker.active is not None
     assert tracker.active.energy_wh == 1000.0
     assert tracker.active.cost == pytest.approx(0.4)
@@ -110,14 +128,14 @@ def test_no_price_is_reported_as_unpriced() -> None:
 def test_found_mid_session_and_restored_after_restart() -> None:
     """Set up while a car charges: the start is back-dated; state survives a restart."""
     tracker = SessionTracker()
-    tracker.update(sample(600, wh=1500.0, session_s=600), Price(0.3, AUD))
+    tracker.update(sample(600, wh=1500.0, session_s=600), price(0.3, AUD))
     assert tracker.active is not None
     assert tracker.active.started_at == T0
     assert tracker.active.energy_wh == 1500.0
 
     restored = SessionTracker.from_dict(tracker.as_dict())
     assert restored.active == tracker.active
-    restored.update(sample(660, wh=2500.0), Price(0.3, AUD))
+    restored.update(sample(660, wh=2500.0), price(0.3, AUD))
     finished = restored.update(sample(720, connected=False), None)
     assert finished is not None
     assert finished.energy_kwh == 2.5
@@ -132,14 +150,30 @@ def test_currency_change_mid_session_is_not_mixed() -> None:
     """Prices in another currency (the linked tariff changed) are not added to the cost."""
     tracker = SessionTracker()
     tracker.update(sample(0, connected=False), None)
-    tracker.update(sample(10, wh=0.0), Price(0.3, AUD))
-    tracker.update(sample(70, wh=1000.0), Price(0.3, AUD))
-    tracker.update(sample(130, wh=2000.0), Price(0.1, "USD"))
+    tracker.update(sample(10, wh=0.0), price(0.3, AUD))
+    tracker.update(sample(70, wh=1000.0), price(0.3, AUD))
+    tracker.update(sample(130, wh=2000.0), price(0.1, "USD"))
     finished = tracker.update(sample(190, connected=False), None)
     assert finished is not None
     assert finished.cost == pytest.approx(0.3)
     assert finished.currency == AUD
     assert finished.unpriced_energy_kwh == 1.0
+
+
+def test_interval_without_import_price_is_unpriced() -> None:
+    """An interval whose answer lacked the import price prices neither session nor totals."""
+    tracker = SessionTracker()
+    tracker.update(sample(0, connected=False), None)
+    tracker.update(sample(10, wh=0.0), price(0.3, AUD))
+    tracker.update(sample(70, wh=1000.0), price(0.3, AUD))  # 1 kWh at 0.30
+    tracker.update(sample(130, wh=2500.0), replace(price(0.9, AUD), import_price=None))
+    finished = tracker.update(sample(190, connected=False), None)
+    assert finished is not None
+    assert finished.cost == pytest.approx(0.3)
+    assert finished.unpriced_energy_kwh == 1.5
+    assert tracker.totals.cost(AUD) == pytest.approx(0.3)
+    assert tracker.totals.unpriced_energy_wh == 1500.0
+    assert tracker.totals.energy_wh == 2500.0
 
 
 def test_booting_is_not_an_unplug() -> None:
@@ -161,3 +195,66 @@ def test_booting_is_not_an_unplug() -> None:
     tracker.update(sample(130, wh=500.0, uptime=35), None)
     assert tracker.active is not None
     assert tracker.active.energy_wh == 2500.0
+
+
+def test_lifetime_totals_follow_every_priced_and_unpriced_step() -> None:
+    """Totals add each step as the sessions do: cost by currency, unpriced energy apart."""
+    tracker = SessionTracker()
+    tracker.update(sample(0, connected=False), None)
+    tracker.update(sample(10, wh=0.0), price(0.3, AUD))
+    tracker.update(sample(70, wh=1000.0), price(0.3, AUD))  # 1 kWh at 0.30
+    tracker.update(sample(130, wh=1500.0), None)  # 0.5 kWh with no price
+    first = tracker.update(sample(190, connected=False), None)
+    tracker.update(sample(250, wh=0.0), price(0.2, "USD"))  # another tariff, another currency
+    tracker.update(sample(310, wh=2000.0), price(0.2, "USD"))  # 2 kWh at 0.20 USD
+    second = tracker.update(sample(370, connected=False), None)
+    assert first is not None
+    assert second is not None
+    totals = tracker.totals
+    assert totals.energy_wh == 3500.0
+    assert totals.unpriced_energy_wh == 500.0
+    assert totals.cost(AUD) == pytest.approx(0.3)
+    assert totals.cost("USD") == pytest.approx(0.4)
+    assert totals.cost("EUR") == 0.0
+    assert totals.cost(None) is None
+    # The lifetime totals are the sessions' sums.
+    assert totals.energy_wh / 1000 == pytest.approx(first.energy_kwh + second.energy_kwh)
+    restored = SessionTracker.from_dict(tracker.as_dict())
+    assert restored.totals == totals
+    # A store written before totals existed starts them from zero.
+    legacy = {key: value for key, value in tracker.as_dict().items() if key != "totals"}
+    assert SessionTracker.from_dict(legacy).totals.energy_wh == 0.0
+
+
+def test_average_and_peak_power() -> None:
+    """Average power is over the time the contactor was closed; peak is the highest sample."""
+    tracker = SessionTracker()
+    tracker.update(sample(0, connected=False), None)
+
+    def powered(seconds: float, wh: float, power_w: float | None, *, charging: bool = True) -> None:
+        tracker.update(
+            SessionSample(
+                time=T0 + timedelta(seconds=seconds),
+                vehicle_connected=True,
+                contactor_closed=charging,
+                session_energy_wh=wh,
+                uptime_s=int(1000 + seconds),
+                power_w=power_w,
+            ),
+            None,
+        )
+
+    powered(0, 0.0, 0.0, charging=False)  # plugged, waiting
+    powered(600, 0.0, 11_000.0)  # contactor closes
+    powered(1800, 3600.0, None)  # power unreadable (nan)
+    powered(2400, 5400.0, 7_000.0, charging=False)
+    powered(3000, 5400.0, 0.0, charging=False)
+    finished = tracker.update(sample(3100, connected=False, charging=False), None)
+    assert finished is not None
+    assert finished.charging_s == 1800  # 600 -> 2400
+    assert finished.average_power_kw == pytest.approx(5.4 / 0.5)
+    assert finished.peak_power_kw == 11.0
+    # Sessions stored before power was tracked still load.
+    stored = finished.as_dict()
+    del stored["average_power_kw"], stored["peak_power_kw"]
+    assert FinishedSession.from_dict(stored).peak_power_kw is None

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from http import HTTPStatus
 from unittest.mock import patch
 
-from homeassistant.config_entries import SOURCE_DHCP, SOURCE_USER
+from homeassistant.config_entries import SOURCE_DHCP, SOURCE_IGNORE, SOURCE_USER
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.tesla_energy_sync.const import (
     CONF_KIND,
@@ -61,7 +64,7 @@ async def test_user_host(
 
 
 @pytest.mark.parametrize(
-    ("fault", "error"), [("offline", "cannot_connect"), ("malformed", "unknown")]
+    ("fault", "error"), [("offline", "cannot_connect"), ("malformed", "invalid_response")]
 )
 async def test_user_errors(
     hass: HomeAssistant,
@@ -245,3 +248,31 @@ async def test_only_chargers_have_options(
     amber_entry.add_to_hass(hass)
     assert wall_connector_entry.supports_options
     assert not amber_entry.supports_options
+
+
+async def test_ignored_discovery_lists_without_options(
+    hass: HomeAssistant,
+    wall_connector_simulator: WallConnectorSimulator,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """An ignored unit is stored with no kind; the integrations page still lists it."""
+    assert await async_setup_component(hass, "config", {})
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_DHCP}, data=_dhcp(wall_connector_simulator.host)
+    )
+    await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": SOURCE_IGNORE},
+        data={"unique_id": WALL_CONNECTOR_SERIAL, "title": "Wall Connector"},
+    )
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN) == []
+    (ignored,) = hass.config_entries.async_entries(DOMAIN, include_ignore=True)
+    assert ignored.source == SOURCE_IGNORE
+    assert result["type"] is FlowResultType.FORM
+
+    client = await hass_client()
+    response = await client.get("/api/config/config_entries/entry", params={"domain": DOMAIN})
+    assert response.status == HTTPStatus.OK
+    (listed,) = await response.json()
+    assert listed["entry_id"] == ignored.entry_id
+    assert listed["supports_options"] is False

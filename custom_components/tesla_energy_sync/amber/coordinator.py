@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-from homeassistant.util import dt as dt_util
 
 from ..clients.amber_models import (
     ActualInterval,
@@ -28,17 +28,19 @@ from ..const import (
     AMBER_POLL_OFFSET,
     CONF_SITE_ID,
     DOMAIN,
+    LOGGER,
     PRICE_PERIOD,
 )
-from ..coordinator import TesCoordinator, interval_start, next_aligned
+from ..coordinator import PriceCoordinator, interval_start, next_aligned
 from ..runtime import SourceRuntime
-from ..tariff import Price
+from ..tariff import PriceSeries, amber_series, amber_start
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
     from ..clients.amber import AmberClient
+    from ..tariff import TariffSource
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,6 +51,19 @@ class AmberChannelPrices:
     previous: ActualInterval | None
     next: ForecastInterval | None
     forecasts: tuple[ForecastInterval, ...]
+
+    def intervals(self) -> list[Interval]:
+        """Return every interval of the channel: previous, current, next, then forecasts."""
+        before: list[Interval] = [] if self.previous is None else [self.previous]
+        after: list[Interval] = [] if self.next is None else [self.next]
+        return [*before, self.current, *after, *self.forecasts]
+
+    def in_force(self, now: datetime) -> CurrentInterval | ForecastInterval | None:
+        """Return Amber's own interval behind the series' current one at `now`, if any."""
+        for interval in (self.current, self.next):
+            if interval is not None and amber_start(interval) <= now < interval.nem_time:
+                return interval
+        return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +78,29 @@ class AmberData:
     def general(self) -> AmberChannelPrices:
         """Return the general (import) channel, which every site has."""
         return self.channels[ChannelType.GENERAL]
+
+    @cached_property
+    def series(self) -> PriceSeries:
+        """Return general (import) and feed-in (export) prices as the normalised series."""
+        return amber_series(
+            [
+                interval
+                for channel in (ChannelType.GENERAL, ChannelType.FEED_IN)
+                if (prices := self.channels.get(channel)) is not None
+                for interval in prices.intervals()
+            ],
+            exports=self.site.has_channel(ChannelType.FEED_IN),
+        )
+
+    @cached_property
+    def controlled_load(self) -> PriceSeries | None:
+        """Return the controlled-load circuit's prices as a series of their own, if any."""
+        prices = self.channels.get(ChannelType.CONTROLLED_LOAD)
+        if prices is None:
+            return None
+        return amber_series(
+            prices.intervals(), exports=False, import_channel=ChannelType.CONTROLLED_LOAD
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-safe view for diagnostics."""
@@ -98,7 +136,7 @@ def _group(intervals: list[Interval]) -> dict[ChannelType, list[Interval]]:
     return grouped
 
 
-class AmberCoordinator(TesCoordinator[AmberData]):
+class AmberCoordinator(PriceCoordinator[AmberData]):
     """Polls one Amber site a few seconds after each 5-minute price boundary."""
 
     site: Site
@@ -137,7 +175,7 @@ class AmberCoordinator(TesCoordinator[AmberData]):
 
     async def _async_fetch(self) -> AmberData:
         """Fetch current prices, and 48 h of 30-minute forecasts once per interval."""
-        now = dt_util.utcnow()
+        now = self.poll_moment
         slot = interval_start(now, PRICE_PERIOD)
         if slot != self._state.slot:
             self._state.slot = slot
@@ -185,18 +223,25 @@ class AmberCoordinator(TesCoordinator[AmberData]):
         if ChannelType.GENERAL not in channels:
             # Without a current general price every sensor would be wrong; fail the poll instead.
             raise ResponseError("Amber returned no current general price")
+        ended = channels[ChannelType.GENERAL].current.nem_time
+        if ended <= now:
+            # An answer for an interval that has already ended (Amber late to roll over, or a
+            # stale cache): never shown as current; the schedule asks again soon.
+            self.stale_answers += 1
+            LOGGER.debug("%s answered with an interval that ended at %s", self.name, ended)
         return AmberData(site=self.site, channels=channels, fetched_at=now)
 
-    def _next_poll_delay(self, data: AmberData) -> timedelta:
-        """Re-poll briefly while the price is an estimate, else wait for the next boundary."""
-        now = dt_util.utcnow()
-        boundary = next_aligned(now, PRICE_PERIOD, AMBER_POLL_OFFSET)
-        if data.general.current.estimate and self._may_repoll():
+    def _next_poll_at(self, data: AmberData, moment: datetime) -> datetime:
+        """Re-poll briefly until the price in force is final, else wait for the next boundary."""
+        boundary = next_aligned(moment, PRICE_PERIOD, AMBER_POLL_OFFSET)
+        current = data.series.current(moment)
+        # No price in force (a stale answer) or an estimate: the final price is still to come.
+        if (current is None or current.estimate) and self._may_repoll():
             backoff = AMBER_ESTIMATE_BACKOFF[self._state.estimate_polls]
             self._state.estimate_polls += 1
-            if now + backoff < boundary:
-                return backoff
-        return boundary - now
+            if moment + backoff < boundary:
+                return moment + backoff
+        return boundary
 
     def _may_repoll(self) -> bool:
         if self._state.estimate_polls >= len(AMBER_ESTIMATE_BACKOFF):
@@ -207,12 +252,6 @@ class AmberCoordinator(TesCoordinator[AmberData]):
             or limit.remaining is None
             or limit.remaining >= AMBER_MIN_REMAINING_FOR_REPOLL
         )
-
-    def import_price(self) -> Price | None:
-        """Return the general (import) price now, in AUD/kWh, while the data is current."""
-        if not self.last_update_success or self.data is None:
-            return None
-        return Price(self.data.general.current.per_kwh / 100, "AUD")
 
     def diagnostics(self) -> dict[str, Any]:
         """Add the rate-limit budget and the data to the base diagnostics."""
@@ -230,7 +269,7 @@ class AmberRuntime(SourceRuntime):
 
     prices: AmberCoordinator
 
-    def tariff(self) -> AmberCoordinator:
+    def tariff(self) -> TariffSource:
         """Return the prices coordinator, which chargers and TOU sync read."""
         return self.prices
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.const import PERCENTAGE
+from homeassistant.util import dt as dt_util
 
 from ..clients.amber_models import (
     ChannelType,
@@ -16,6 +18,7 @@ from ..clients.amber_models import (
 )
 from ..const import AUD_PER_KWH
 from ..description import TesBinarySensorEntityDescription, TesSensorEntityDescription
+from ..tariff import PriceInterval, amber_interval_price, amber_price, shown
 from .coordinator import AmberChannelPrices, AmberCoordinator, AmberData, prices_of
 
 type AmberSensorDescription = TesSensorEntityDescription[AmberData, AmberCoordinator]
@@ -31,24 +34,13 @@ DESCRIPTOR_STATES: dict[PriceDescriptor, str] = {
     PriceDescriptor.SPIKE: "spike",
 }
 
-# Amber reports feed-in as a cost (negative when the customer is paid); we show it the way the
-# Energy Dashboard expects export compensation: positive when the customer is paid.
-_SIGN = {ChannelType.GENERAL: 1, ChannelType.CONTROLLED_LOAD: 1, ChannelType.FEED_IN: -1}
+
+def _now() -> datetime:
+    return dt_util.utcnow()
 
 
-def _dollars(cents: float, channel: ChannelType) -> float:
-    return round(_SIGN[channel] * cents / 100, 5)
-
-
-def _optional_dollars(cents: float | None, channel: ChannelType) -> float | None:
-    return None if cents is None else _dollars(cents, channel)
-
-
-def _forecast_price(interval: ForecastInterval) -> float:
-    """Amber's own predicted price when it gives one; `perKwh` otherwise."""
-    if interval.advanced_price is not None:
-        return _dollars(interval.advanced_price.predicted, interval.channel_type)
-    return _dollars(interval.per_kwh, interval.channel_type)
+def _optional_price(cents: float | None, channel: ChannelType) -> float | None:
+    return None if cents is None else shown(amber_price(cents, channel))
 
 
 def _interval_attrs(interval: CurrentInterval | ForecastInterval) -> dict[str, Any]:
@@ -58,44 +50,76 @@ def _interval_attrs(interval: CurrentInterval | ForecastInterval) -> dict[str, A
     return {
         "start_time": interval.start_time.isoformat(),
         "end_time": interval.end_time.isoformat(),
-        "spot_price": _dollars(interval.spot_per_kwh, channel),
+        "spot_price": shown(amber_price(interval.spot_per_kwh, channel)),
         "descriptor": DESCRIPTOR_STATES.get(interval.descriptor) if interval.descriptor else None,
         "spike_status": str(interval.spike_status),
         "renewables": interval.renewables,
         "tariff_period": str(tariff.period) if tariff and tariff.period else None,
         "demand_window": tariff.demand_window if tariff else None,
-        "advanced_price_low": _optional_dollars(advanced.low if advanced else None, channel),
-        "advanced_price_predicted": _optional_dollars(
+        "advanced_price_low": _optional_price(advanced.low if advanced else None, channel),
+        "advanced_price_predicted": _optional_price(
             advanced.predicted if advanced else None, channel
         ),
-        "advanced_price_high": _optional_dollars(advanced.high if advanced else None, channel),
+        "advanced_price_high": _optional_price(advanced.high if advanced else None, channel),
     }
 
 
-def _current_attrs(prices: AmberChannelPrices | None) -> dict[str, Any]:
-    if prices is None:
+def _in_force(data: AmberData, channel: ChannelType) -> CurrentInterval | ForecastInterval | None:
+    """Return Amber's interval of a channel that is in force now (None once it has ended)."""
+    prices = data.channels.get(channel)
+    return None if prices is None else prices.in_force(_now())
+
+
+def _current(data: AmberData, channel: ChannelType) -> PriceInterval | None:
+    """Return the normalised interval of a channel in force now."""
+    if channel not in data.channels:
+        return None
+    if channel is ChannelType.CONTROLLED_LOAD:
+        series = data.controlled_load
+        return None if series is None else series.current(_now())
+    return data.series.current(_now())
+
+
+def _current_price(data: AmberData, channel: ChannelType) -> float | None:
+    interval = _current(data, channel)
+    if interval is None:
+        return None
+    return shown(interval.export_price if channel is ChannelType.FEED_IN else interval.import_price)
+
+
+def _current_attrs(data: AmberData, channel: ChannelType) -> dict[str, Any]:
+    interval, raw = _current(data, channel), _in_force(data, channel)
+    if interval is None or raw is None:
         return {}
-    return {"estimate": prices.current.estimate, **_interval_attrs(prices.current)}
+    return {"estimate": interval.estimate, **_interval_attrs(raw)}
+
+
+def _upcoming(prices: AmberChannelPrices | None) -> list[ForecastInterval]:
+    """Return the forecasts that have not ended yet (an old answer's first ones may have)."""
+    if prices is None:
+        return []
+    now = _now()
+    return [forecast for forecast in prices.forecasts if forecast.nem_time > now]
 
 
 def _forecast_attrs(prices: AmberChannelPrices | None) -> dict[str, Any]:
     if prices is None:
         return {}
     return {
-        "forecasts": [{"price": _forecast_price(f), **_interval_attrs(f)} for f in prices.forecasts]
+        "forecasts": [
+            {"price": shown(amber_interval_price(f)), **_interval_attrs(f)}
+            for f in _upcoming(prices)
+        ]
     }
 
 
-def _current_price(prices: AmberChannelPrices | None) -> float | None:
-    if prices is None:
-        return None
-    return _dollars(prices.current.per_kwh, prices.current.channel_type)
-
-
 def _next_forecast(prices: AmberChannelPrices | None) -> float | None:
-    if prices is None or not prices.forecasts:
-        return None
-    return _forecast_price(prices.forecasts[0])
+    upcoming = _upcoming(prices)
+    return shown(amber_interval_price(upcoming[0])) if upcoming else None
+
+
+def _general_now(data: AmberData) -> CurrentInterval | ForecastInterval | None:
+    return _in_force(data, ChannelType.GENERAL)
 
 
 def _has(channel: ChannelType) -> Any:
@@ -111,8 +135,8 @@ def _price_sensors(channel: ChannelType, key: str) -> tuple[AmberSensorDescripti
             native_unit_of_measurement=AUD_PER_KWH,
             state_class=SensorStateClass.MEASUREMENT,
             suggested_display_precision=4,
-            value_fn=lambda data: _current_price(data.channels.get(channel)),
-            attr_fn=lambda data: _current_attrs(data.channels.get(channel)),
+            value_fn=lambda data: _current_price(data, channel),
+            attr_fn=lambda data: _current_attrs(data, channel),
             exists_fn=_has(channel),
         ),
         TesSensorEntityDescription(
@@ -139,8 +163,8 @@ AMBER_SENSORS: tuple[AmberSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=list(DESCRIPTOR_STATES.values()),
         value_fn=lambda data: (
-            DESCRIPTOR_STATES.get(data.general.current.descriptor)
-            if data.general.current.descriptor
+            DESCRIPTOR_STATES.get(interval.descriptor)
+            if (interval := _general_now(data)) and interval.descriptor
             else None
         ),
     ),
@@ -151,7 +175,7 @@ AMBER_SENSORS: tuple[AmberSensorDescription, ...] = (
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
-        value_fn=lambda data: data.general.current.renewables,
+        value_fn=lambda data: interval.renewables if (interval := _general_now(data)) else None,
     ),
 )
 
@@ -160,15 +184,21 @@ AMBER_BINARY_SENSORS: tuple[AmberBinarySensorDescription, ...] = (
         coordinator_fn=prices_of,
         key="price_spike",
         translation_key="price_spike",
-        is_on_fn=lambda data: data.general.current.spike_status is SpikeStatus.SPIKE,
-        attr_fn=lambda data: {"spike_status": str(data.general.current.spike_status)},
+        is_on_fn=lambda data: (
+            interval.spike_status is SpikeStatus.SPIKE if (interval := _general_now(data)) else None
+        ),
+        attr_fn=lambda data: (
+            {"spike_status": str(interval.spike_status)} if (interval := _general_now(data)) else {}
+        ),
     ),
     TesBinarySensorEntityDescription(
         coordinator_fn=prices_of,
         key="demand_window",
         translation_key="demand_window",
         is_on_fn=lambda data: (
-            info.demand_window if (info := data.general.current.tariff_information) else None
+            info.demand_window
+            if (interval := _general_now(data)) and (info := interval.tariff_information)
+            else None
         ),
     ),
 )

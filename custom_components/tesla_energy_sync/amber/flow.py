@@ -11,11 +11,19 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import SelectOptionDict
 import probatio
 
+from .. import validation
 from ..clients.amber import DEFAULT_AMBER_BASE_URL, AmberClient
 from ..clients.amber_models import Site, SiteStatus
-from ..clients.errors import AuthenticationError, ClientConnectionError, ClientError
-from ..const import CONF_BASE_URL, CONF_KIND, CONF_SITE_ID, LOGGER, EntryKind
-from ..flow_helpers import PASSWORD, TokenUpdateSteps, advanced, entered_base_url, picker
+from ..const import CONF_BASE_URL, CONF_KIND, CONF_SITE_ID, EntryKind
+from ..flow_helpers import (
+    PASSWORD,
+    TokenUpdateSteps,
+    advanced,
+    check_service,
+    check_timeout,
+    picker,
+    validated,
+)
 
 
 class AmberSteps(TokenUpdateSteps):
@@ -30,16 +38,15 @@ class AmberSteps(TokenUpdateSteps):
 
     async def _amber_sites(self, token: str, base_url: str) -> tuple[list[Site], dict[str, str]]:
         """Return the token's usable sites, or the form errors explaining why there are none."""
-        client = AmberClient(async_get_clientsession(self.hass), token, base_url=base_url)
-        try:
-            sites = await client.get_sites()
-        except AuthenticationError:
-            return [], {"base": "invalid_auth"}
-        except ClientConnectionError:
-            return [], {"base": "cannot_connect"}
-        except ClientError:
-            LOGGER.exception("Unexpected answer from Amber")
-            return [], {"base": "unknown"}
+        client = AmberClient(
+            async_get_clientsession(self.hass),
+            token,
+            base_url=base_url,
+            request_timeout=check_timeout(),
+        )
+        sites, error = await check_service(client.get_sites(), "Amber", secrets=(token,))
+        if sites is None:
+            return [], {"base": error}
         usable = [site for site in sites if site.status is not SiteStatus.CLOSED]
         if not usable:
             return [], {"base": "no_sites"}
@@ -49,9 +56,12 @@ class AmberSteps(TokenUpdateSteps):
         """Ask for the Amber API token (and, in advanced mode, the API's base URL)."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            self._token = user_input[CONF_API_TOKEN]
-            self._base_url = entered_base_url(user_input, DEFAULT_AMBER_BASE_URL)
-            self._sites, errors = await self._amber_sites(self._token, self._base_url)
+            values, errors = validated(
+                user_input, {CONF_API_TOKEN: validation.token}, base_url=DEFAULT_AMBER_BASE_URL
+            )
+            if not errors:
+                self._token, self._base_url = values[CONF_API_TOKEN], values[CONF_BASE_URL]
+                self._sites, errors = await self._amber_sites(self._token, self._base_url)
             if not errors:
                 if len(self._sites) == 1:
                     return await self._create_amber_entry(self._sites[0])

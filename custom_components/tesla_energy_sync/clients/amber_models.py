@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, is_dataclass
 import datetime as dt
 from enum import Enum, StrEnum
-import math
 from typing import Any, Self
 
+from ._json import Fields, finite_text
 from .errors import ResponseError
 
 
@@ -78,107 +78,6 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _mapping(data: Any, what: str) -> Mapping[str, Any]:
-    """Return data when it is a JSON object."""
-    if not isinstance(data, Mapping):
-        raise ResponseError(f"{what}: expected an object, got {type(data).__name__}")
-    return data
-
-
-def _field(data: Mapping[str, Any], key: str) -> Any:
-    """Return a required field."""
-    if key not in data or data[key] is None:
-        raise ResponseError(f"missing field {key!r}")
-    return data[key]
-
-
-def _str(data: Mapping[str, Any], key: str) -> str:
-    """Return a required string field."""
-    value = _field(data, key)
-    if not isinstance(value, str):
-        raise ResponseError(f"field {key!r}: expected a string")
-    return value
-
-
-def _int(data: Mapping[str, Any], key: str) -> int:
-    """Return a required integer field."""
-    value = _field(data, key)
-    # bool is an int subclass; a true/false here means the shape is wrong.
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ResponseError(f"field {key!r}: expected an integer")
-    return value
-
-
-def _float(data: Mapping[str, Any], key: str) -> float:
-    """Return a required finite number field."""
-    value = _field(data, key)
-    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-        raise ResponseError(f"field {key!r}: expected a number")
-    return float(value)
-
-
-def _bool(data: Mapping[str, Any], key: str) -> bool:
-    """Return a required boolean field."""
-    value = _field(data, key)
-    if not isinstance(value, bool):
-        raise ResponseError(f"field {key!r}: expected a boolean")
-    return value
-
-
-def _enum[E: StrEnum](data: Mapping[str, Any], key: str, enum: type[E]) -> E:
-    """Return a required enum field; an unknown value is a shape error."""
-    value = _str(data, key)
-    try:
-        return enum(value)
-    except ValueError:
-        raise ResponseError(f"field {key!r}: unknown value {value!r}") from None
-
-
-def _lenient_enum[E: StrEnum](data: Mapping[str, Any], key: str, enum: type[E]) -> E | None:
-    """Return an optional enum field; values Amber adds later become None instead of failing."""
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ResponseError(f"field {key!r}: expected a string")
-    try:
-        return enum(value)
-    except ValueError:
-        return None
-
-
-def _date(data: Mapping[str, Any], key: str) -> dt.date:
-    """Return a required ISO date field."""
-    value = _str(data, key)
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ResponseError(f"field {key!r}: bad date {value!r}") from None
-
-
-def _optional_date(data: Mapping[str, Any], key: str) -> dt.date | None:
-    """Return an optional ISO date field."""
-    return None if data.get(key) is None else _date(data, key)
-
-
-def _datetime(data: Mapping[str, Any], key: str, *, utc: bool) -> dt.datetime:
-    """Return a required ISO timestamp that carries an offset, optionally converted to UTC."""
-    value = _str(data, key)
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise ResponseError(f"field {key!r}: bad timestamp {value!r}") from None
-    if moment.tzinfo is None:
-        raise ResponseError(f"field {key!r}: timestamp without offset {value!r}")
-    return moment.astimezone(dt.UTC) if utc else moment
-
-
-def _optional_object(data: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
-    """Return an optional nested object."""
-    value = data.get(key)
-    return None if value is None else _mapping(value, key)
-
-
 @dataclass(frozen=True, slots=True)
 class Channel:
     """One meter channel of a site."""
@@ -190,11 +89,11 @@ class Channel:
     @classmethod
     def from_dict(cls, data: Any) -> Self:
         """Parse a channel object."""
-        obj = _mapping(data, "channel")
+        obj = Fields(data, "channel")
         return cls(
-            identifier=_str(obj, "identifier"),
-            type=_enum(obj, "type", ChannelType),
-            tariff=_str(obj, "tariff"),
+            identifier=obj.text("identifier"),
+            type=obj.enum("type", ChannelType),
+            tariff=obj.text("tariff"),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -218,19 +117,16 @@ class Site:
     @classmethod
     def from_dict(cls, data: Any) -> Self:
         """Parse a site object."""
-        obj = _mapping(data, "site")
-        channels = _field(obj, "channels")
-        if not isinstance(channels, list):
-            raise ResponseError("field 'channels': expected a list")
+        obj = Fields(data, "site")
         return cls(
-            id=_str(obj, "id"),
-            nmi=_str(obj, "nmi"),
-            channels=tuple(Channel.from_dict(item) for item in channels),
-            network=_str(obj, "network"),
-            status=_enum(obj, "status", SiteStatus),
-            active_from=_optional_date(obj, "activeFrom"),
-            closed_on=_optional_date(obj, "closedOn"),
-            interval_length=_int(obj, "intervalLength"),
+            id=obj.text("id"),
+            nmi=obj.text("nmi"),
+            channels=tuple(Channel.from_dict(item) for item in obj.array("channels")),
+            network=obj.text("network"),
+            status=obj.enum("status", SiteStatus),
+            active_from=obj.opt_date("activeFrom"),
+            closed_on=obj.opt_date("closedOn"),
+            interval_length=obj.integer("intervalLength"),
         )
 
     def has_channel(self, channel_type: ChannelType) -> bool:
@@ -254,15 +150,12 @@ class TariffInformation:
     @classmethod
     def from_dict(cls, data: Any) -> Self:
         """Parse a tariffInformation object."""
-        obj = _mapping(data, "tariffInformation")
-        season = obj.get("season")
-        if season is not None and not isinstance(season, str):
-            raise ResponseError("field 'season': expected a string")
+        obj = Fields(data, "tariffInformation")
         return cls(
-            period=_lenient_enum(obj, "period", TariffPeriod),
-            season=season,
-            block=None if obj.get("block") is None else _int(obj, "block"),
-            demand_window=None if obj.get("demandWindow") is None else _bool(obj, "demandWindow"),
+            period=obj.opt_enum("period", TariffPeriod),
+            season=obj.opt_text("season"),
+            block=obj.opt_integer("block"),
+            demand_window=obj.opt_flag("demandWindow"),
         )
 
 
@@ -276,8 +169,8 @@ class PriceRange:
     @classmethod
     def from_dict(cls, data: Any) -> Self:
         """Parse a range object."""
-        obj = _mapping(data, "range")
-        return cls(min=_float(obj, "min"), max=_float(obj, "max"))
+        obj = Fields(data, "range")
+        return cls(min=obj.number("min"), max=obj.number("max"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,44 +184,44 @@ class AdvancedPrice:
     @classmethod
     def from_dict(cls, data: Any) -> Self:
         """Parse an advancedPrice object."""
-        obj = _mapping(data, "advancedPrice")
+        obj = Fields(data, "advancedPrice")
         return cls(
-            low=_float(obj, "low"), predicted=_float(obj, "predicted"), high=_float(obj, "high")
+            low=obj.number("low"), predicted=obj.number("predicted"), high=obj.number("high")
         )
 
 
-def _base_fields(obj: Mapping[str, Any], expected: IntervalType) -> dict[str, Any]:
+def _base_fields(obj: Fields, expected: IntervalType) -> dict[str, Any]:
     """Parse the fields every interval type shares."""
-    interval_type = _enum(obj, "type", IntervalType)
+    interval_type = obj.enum("type", IntervalType)
     if interval_type is not expected:
         raise ResponseError(f"expected a {expected.value}, got {interval_type.value}")
-    tariff = _optional_object(obj, "tariffInformation")
+    tariff = obj.opt_object("tariffInformation")
     return {
         "type": interval_type,
-        "duration": _int(obj, "duration"),
-        "spot_per_kwh": _float(obj, "spotPerKwh"),
-        "per_kwh": _float(obj, "perKwh"),
-        "date": _date(obj, "date"),
-        "nem_time": _datetime(obj, "nemTime", utc=False),
-        "start_time": _datetime(obj, "startTime", utc=True),
-        "end_time": _datetime(obj, "endTime", utc=True),
-        "renewables": _float(obj, "renewables"),
-        "channel_type": _enum(obj, "channelType", ChannelType),
+        "duration": obj.integer("duration"),
+        "spot_per_kwh": obj.number("spotPerKwh"),
+        "per_kwh": obj.number("perKwh"),
+        "date": obj.date("date"),
+        "nem_time": obj.timestamp("nemTime"),
+        "start_time": obj.timestamp("startTime", utc=True),
+        "end_time": obj.timestamp("endTime", utc=True),
+        "renewables": obj.number("renewables"),
+        "channel_type": obj.enum("channelType", ChannelType),
         "tariff_information": None if tariff is None else TariffInformation.from_dict(tariff),
-        "spike_status": _enum(obj, "spikeStatus", SpikeStatus),
-        "descriptor": _lenient_enum(obj, "descriptor", PriceDescriptor),
+        "spike_status": obj.enum("spikeStatus", SpikeStatus),
+        "descriptor": obj.opt_enum("descriptor", PriceDescriptor),
     }
 
 
-def _range(obj: Mapping[str, Any]) -> PriceRange | None:
+def _range(obj: Fields) -> PriceRange | None:
     """Parse the optional range."""
-    value = _optional_object(obj, "range")
+    value = obj.opt_object("range")
     return None if value is None else PriceRange.from_dict(value)
 
 
-def _advanced(obj: Mapping[str, Any]) -> AdvancedPrice | None:
+def _advanced(obj: Fields) -> AdvancedPrice | None:
     """Parse the optional advancedPrice."""
-    value = _optional_object(obj, "advancedPrice")
+    value = obj.opt_object("advancedPrice")
     return None if value is None else AdvancedPrice.from_dict(value)
 
 
@@ -362,8 +255,7 @@ class ActualInterval(BaseInterval):
     @classmethod
     def from_dict(cls, data: Any) -> Self:
         """Parse an ActualInterval object."""
-        obj = _mapping(data, "interval")
-        return cls(**_base_fields(obj, IntervalType.ACTUAL))
+        return cls(**_base_fields(Fields(data, "interval"), IntervalType.ACTUAL))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -377,11 +269,11 @@ class CurrentInterval(BaseInterval):
     @classmethod
     def from_dict(cls, data: Any) -> Self:
         """Parse a CurrentInterval object."""
-        obj = _mapping(data, "interval")
+        obj = Fields(data, "interval")
         return cls(
             **_base_fields(obj, IntervalType.CURRENT),
             range=_range(obj),
-            estimate=_bool(obj, "estimate"),
+            estimate=obj.flag("estimate"),
             advanced_price=_advanced(obj),
         )
 
@@ -396,7 +288,7 @@ class ForecastInterval(BaseInterval):
     @classmethod
     def from_dict(cls, data: Any) -> Self:
         """Parse a ForecastInterval object."""
-        obj = _mapping(data, "interval")
+        obj = Fields(data, "interval")
         return cls(
             **_base_fields(obj, IntervalType.FORECAST),
             range=_range(obj),
@@ -415,20 +307,14 @@ _INTERVAL_CLASSES: dict[IntervalType, type[Interval]] = {
 
 def parse_interval(data: Any) -> Interval:
     """Parse any interval object by its `type`."""
-    obj = _mapping(data, "interval")
-    return _INTERVAL_CLASSES[_enum(obj, "type", IntervalType)].from_dict(obj)
+    obj = Fields(data, "interval")
+    return _INTERVAL_CLASSES[obj.enum("type", IntervalType)].from_dict(obj.data)
 
 
 def _header_number(headers: Mapping[str, str], name: str) -> float | None:
     """Return a numeric header, or None when absent or unreadable."""
     raw = headers.get(name)
-    if raw is None:
-        return None
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+    return None if raw is None else finite_text(raw)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import datetime as dt
-import math
 from typing import TYPE_CHECKING, Any, Self
 
-from ._http import decode_list, get_text, raise_for_status
+from ._http import MIB, decode_list, raise_for_status, request
+from ._json import Fields
 from .errors import ResponseError
 
 if TYPE_CHECKING:
@@ -17,20 +17,8 @@ DEFAULT_COMED_BASE_URL = "https://hourlypricing.comed.com/api"
 _SERVICE = "ComEd"
 # ComEd sends no rate-limit headers; a 429 without Retry-After waits one price interval.
 _DEFAULT_RETRY = 300.0
-
-
-def _number(item: dict[str, Any], key: str) -> float:
-    """Read a field ComEd serves as a numeric string (plain numbers are accepted too)."""
-    raw = item.get(key)
-    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise ResponseError(f"ComEd price field {key!r}: expected a numeric string, got {raw!r}")
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ResponseError(f"ComEd price field {key!r}: not a number: {raw!r}") from None
-    if not math.isfinite(value):
-        raise ResponseError(f"ComEd price field {key!r}: not finite: {raw!r}")
-    return value
+# A day of 5-minute prices is 14 KB.
+MAX_BODY_BYTES = 1 * MIB
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +31,14 @@ class ComEdPrice:
     @classmethod
     def from_dict(cls, data: Any) -> Self:
         """Parse one `{"millisUTC": "...", "price": "..."}` entry."""
-        if not isinstance(data, dict):
-            raise ResponseError(f"ComEd price: expected an object, got {type(data).__name__}")
-        millis = _number(data, "millisUTC")
+        obj = Fields(data, "price", source=_SERVICE)
+        # ComEd serves both fields as numeric strings; plain numbers are accepted too.
+        millis = obj.decimal("millisUTC")
         try:
             moment = dt.datetime.fromtimestamp(millis / 1000, dt.UTC)
         except OverflowError, ValueError, OSError:
-            raise ResponseError(f"ComEd millisUTC out of range: {millis!r}") from None
-        return cls(time=moment, cents_per_kwh=_number(data, "price"))
+            raise obj.error(f"millisUTC out of range: {millis!r}") from None
+        return cls(time=moment, cents_per_kwh=obj.decimal("price"))
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict for diagnostics."""
@@ -82,11 +70,13 @@ class ComEdClient:
 
     async def _get_prices(self, feed: str) -> list[ComEdPrice]:
         """Fetch one feed; ComEd labels its JSON text/html, so the body is decoded by hand."""
-        reply = await get_text(
+        reply = await request(
             self._session,
+            "GET",
             self._base_url,
             service=_SERVICE,
             request_timeout=self._request_timeout,
+            max_bytes=MAX_BODY_BYTES,
             params={"type": feed},
         )
         raise_for_status(reply, service=_SERVICE, default_retry=_DEFAULT_RETRY)

@@ -28,6 +28,12 @@ class AuthenticationError(ClientError):
     """The credentials were refused (HTTP 401/403 or equivalent)."""
 
 
+# A kind of refused credentials, raised at request time before anything is sent, so callers
+# handle it where they handle a 401: the user has to enter the token again.
+class InvalidTokenError(AuthenticationError):
+    """The token holds control characters or non-ASCII text, so no header can carry it."""
+
+
 class RateLimitError(ClientError):
     """The service (or our own budget for it) refuses requests until `retry_after` seconds pass."""
 

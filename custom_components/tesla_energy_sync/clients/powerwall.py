@@ -1,11 +1,19 @@
 """One Powerwall gateway through pypowerwall, kept off the event loop and mapped to client errors.
 
-pypowerwall is synchronous and does network I/O in its constructor (facts 2.1), so every
+pypowerwall is synchronous and may do network I/O in its constructor (docs/powerwall.md#library-behaviour), so every
 call, the import and the constructor included, runs through the executor runner the
 caller gives (`hass.async_add_executor_job` in Home Assistant). Calls to one gateway
 are serialised: pypowerwall's local backend shares one requests session without locks
-(facts 2.5). One `pypowerwall.Powerwall` is made per gateway and kept, because every
-new one logs in again and excess logins lock the gateway out for minutes (facts 5).
+(docs/powerwall.md#library-behaviour). One `pypowerwall.Powerwall` is made per gateway and kept, because every
+new one logs in again and excess logins lock the gateway out for minutes (docs/powerwall.md#login-and-lockout).
+
+pypowerwall logs every failed request, and a missing API on every start, at ERROR; its
+records are passed on at DEBUG only (`_DemoteToDebug`), because the caller reports a
+failure itself, once.
+
+Every call runs under a deadline in its thread too (`call_deadline`, enforced in
+pypowerwall's requests sessions by `_powerwall_http`), so a gateway that hangs or
+trickles frees the thread within the deadline and the next poll can run.
 """
 
 from __future__ import annotations
@@ -17,9 +25,10 @@ import json
 import logging
 from pathlib import Path
 import time
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import urlsplit
 
+from ._json import finite
 from .errors import (
     AuthenticationError,
     ClientConnectionError,
@@ -39,8 +48,10 @@ from .powerwall_models import (
     PowerwallSnapshot,
     app_to_raw_pct,
     build_snapshot,
-    finite,
 )
+
+if TYPE_CHECKING:
+    from ._powerwall_http import CallDeadline
 
 __all__ = [
     "ExecutorRunner",
@@ -60,9 +71,10 @@ CACHE_FILE_NAME: Final = "powerwall_auth.json"
 LOGIN_PATH: Final = "/api/login/Basic"
 AGGREGATES_PATH: Final = "/api/meters/aggregates"
 OPERATION_PATH: Final = "/api/operation"
-# pypowerwall's own cooldown after a 429 (facts 2.5); the gateway gives no Retry-After.
+# pypowerwall's own cooldown after a 429 (docs/powerwall.md#login-and-lockout); the gateway gives no Retry-After.
 DEFAULT_RATE_LIMIT_BACKOFF: Final = 300.0
 _RESERVE_TOLERANCE: Final = 0.5
+_LIBRARY_LOGGER: Final = "pypowerwall"
 
 
 class ExecutorRunner(Protocol):
@@ -84,6 +96,46 @@ class PowerwallCredentials:
     def __repr__(self) -> str:
         """Keep the password out of logs."""
         return f"PowerwallCredentials(mode={self.mode.value!r}, email={self.email!r})"
+
+
+class _DemoteToDebug(logging.Filter):
+    """Pass one pypowerwall logger's records on at DEBUG, only while that logger shows DEBUG.
+
+    The level test is the logger's own, so Home Assistant's `logger:` settings for
+    "pypowerwall" (or the integration's debug logging, the manifest lists the logger)
+    still bring the detail back; the original level stays in the message.
+    """
+
+    def __init__(self, logger: logging.Logger) -> None:
+        """Watch over one logger."""
+        super().__init__(logger.name)
+        self._logger = logger
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Demote a record above DEBUG, or drop it where DEBUG is not shown."""
+        if record.levelno <= logging.DEBUG:
+            return True
+        if not self._logger.isEnabledFor(logging.DEBUG):
+            return False
+        record.msg = f"[{record.levelname}] {record.msg}"
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return True
+
+
+def _demote_library_logs() -> None:
+    """Give every pypowerwall logger that exists now the demoting filter, once.
+
+    A filter acts only on records logged on its own logger, not on those its children
+    pass up, so each logger gets one; called again after pypowerwall may have imported
+    more of its modules (and made their loggers).
+    """
+    for name, logger in logging.Logger.manager.loggerDict.copy().items():
+        if (
+            isinstance(logger, logging.Logger)
+            and (name == _LIBRARY_LOGGER or name.startswith(f"{_LIBRARY_LOGGER}."))
+            and not any(isinstance(known, _DemoteToDebug) for known in logger.filters)
+        ):
+            logger.addFilter(_DemoteToDebug(logger))
 
 
 class _HttpLog:
@@ -112,8 +164,10 @@ class PowerwallGateway:
     `host` is "ip", "name" or "ip:port". `storage_dir` must belong to this gateway
     alone: pypowerwall keeps the login cookie there (its default, `.powerwall` in the
     working directory, is shared by every instance and makes gateways log each other
-    out, facts 2.2). `timeout` bounds each HTTP request inside pypowerwall;
-    `poll_timeout` bounds a whole call, which can make several requests.
+    out, docs/powerwall.md#library-behaviour). `timeout` bounds each connect and socket read
+    inside pypowerwall; `call_deadline` bounds a whole call, which makes up to about 14
+    requests, in the executor thread; `poll_timeout` bounds the wait for its result, and
+    should exceed call_deadline so the thread is free again when a call times out.
     `pwcacheexpire` is pypowerwall's per-endpoint cache: keep it at or below the poll
     interval, and above the seconds one read takes so each endpoint is fetched once.
 
@@ -131,7 +185,8 @@ class PowerwallGateway:
         storage_dir: Path,
         *,
         timeout: float = 5.0,
-        poll_timeout: float = 20.0,
+        call_deadline: float = 10.0,
+        poll_timeout: float = 15.0,
         pwcacheexpire: float = 5.0,
         timezone: str = "America/Los_Angeles",
         rate_limit_backoff: float = DEFAULT_RATE_LIMIT_BACKOFF,
@@ -145,6 +200,8 @@ class PowerwallGateway:
         self._credentials = credentials
         self.storage_dir = storage_dir
         self._timeout = timeout
+        self._call_deadline = call_deadline
+        self._deadline: CallDeadline | None = None
         self._poll_timeout = poll_timeout
         self._pwcacheexpire = pwcacheexpire
         self._timezone = timezone
@@ -235,7 +292,9 @@ class PowerwallGateway:
             if self._busy is not None and not self._busy.done():
                 # A timed-out call still owns pypowerwall's session in its thread.
                 raise ClientTimeoutError(f"Powerwall {self.host}: an earlier call is still running")
-            future: asyncio.Future[T] = asyncio.ensure_future(self._run(job))
+            future: asyncio.Future[T] = asyncio.ensure_future(
+                self._run(lambda: self._within_deadline(job))
+            )
             future.add_done_callback(_consume_exception)
             self._busy = future
             try:
@@ -254,11 +313,36 @@ class PowerwallGateway:
 
     # Everything below runs in the executor thread.
 
+    def _within_deadline[T](self, job: Callable[[], T]) -> T:
+        """Run job under a fresh call deadline; a failure after it ran out is a timeout."""
+        from ._powerwall_http import CallDeadline
+
+        deadline = self._deadline = CallDeadline(self._call_deadline)
+        try:
+            return job()
+        except AuthenticationError, RateLimitError:
+            raise  # the gateway's own answers, whenever they came
+        except ClientError:
+            if not deadline.expired:
+                raise
+        finally:
+            deadline.cancel()
+            self._deadline = None
+        # Raised here, not in the handler, to keep pypowerwall's frames off the error.
+        raise ClientTimeoutError(
+            f"Powerwall {self.host}: no complete answer within {self._call_deadline:g} s"
+        )
+
+    def _current_deadline(self) -> CallDeadline | None:
+        """Return the deadline of the call running now (for pypowerwall's sessions)."""
+        return self._deadline
+
     def _connected(self) -> Any:
         """Return the pypowerwall object, making it on first use; errors are pypowerwall's own."""
         if self._powerwall is None:
             import pypowerwall  # here, not at the top: heavy, and it alters urllib3 globally
 
+            _demote_library_logs()
             self.storage_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._drop_unusable_cookie()
             local = self.mode is PowerwallMode.LOCAL
@@ -281,12 +365,19 @@ class PowerwallGateway:
                 failover=False,
             )
             self.powerwalls_created += 1
+            _demote_library_logs()
         powerwall = self._powerwall
-        if powerwall.client is None and not powerwall.connect():
-            raise ClientConnectionError(
-                f"Powerwall {self.host}: TEDAPI did not connect (check the gateway "
-                "password and that this host can reach the gateway)"
-            )
+        if powerwall.client is None:
+            connected = powerwall.connect()
+            _demote_library_logs()
+            if not connected:
+                raise ClientConnectionError(
+                    f"Powerwall {self.host}: TEDAPI did not connect (check the gateway "
+                    "password and that this host can reach the gateway)"
+                )
+        from ._powerwall_http import bound_sessions
+
+        bound_sessions(powerwall, self._current_deadline)
         session = getattr(powerwall.client, "session", None)
         self._http.attach(session)
         return powerwall
@@ -441,7 +532,7 @@ def _close_powerwall(powerwall: Any) -> None:
     client = powerwall.client
     if isinstance(client, PyPowerwallLocal):
         # Its close_session() would also log out, forcing a login at the next start, and
-        # logins are what gets a gateway locked out (facts 4, alandtse/tesla#584).
+        # logins are what gets a gateway locked out (docs/powerwall.md#login-and-lockout, alandtse/tesla#584).
         _close_requests_session(client.session)
     elif client is not None:
         client.close_session()

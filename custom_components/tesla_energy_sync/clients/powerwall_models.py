@@ -10,8 +10,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, is_dataclass
 from enum import Enum, StrEnum
-import math
 from typing import Any, Final
+
+from ._json import enum_or_none, finite
+from .site_settings import GridExportRule, OperatingMode
+
+__all__ = [
+    "HIDDEN_RESERVE_PCT",
+    "GridExportRule",
+    "GridStatus",
+    "MeterReading",
+    "OperatingMode",
+    "PowerwallMode",
+    "PowerwallSnapshot",
+    "app_to_raw_pct",
+    "build_snapshot",
+    "finite",
+    "raw_to_app_pct",
+]
 
 HIDDEN_RESERVE_PCT: Final = 5.0
 _APP_SPAN: Final = 100.0 - HIDDEN_RESERVE_PCT
@@ -42,22 +58,6 @@ class GridStatus(StrEnum):
     SYNCING = "syncing"
 
 
-class OperatingMode(StrEnum):
-    """The gateway's `real_mode` values that can be set."""
-
-    SELF_CONSUMPTION = "self_consumption"
-    BACKUP = "backup"
-    AUTONOMOUS = "autonomous"  # time-based control in the app
-
-
-class GridExportRule(StrEnum):
-    """What may be exported to the grid (cloud and v1r only in pypowerwall)."""
-
-    BATTERY_OK = "battery_ok"
-    PV_ONLY = "pv_only"
-    NEVER = "never"
-
-
 def _json_safe(value: Any) -> Any:
     """Turn a model value into something json.dumps accepts."""
     if isinstance(value, Enum):
@@ -67,14 +67,6 @@ def _json_safe(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
         return {field.name: _json_safe(getattr(value, field.name)) for field in fields(value)}
     return value
-
-
-def finite(value: Any) -> float | None:
-    """Return value as a float when it is a finite number (bools excluded), else None."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,18 +142,10 @@ def _meter(section: Any, *, zero_energy_is_unknown: bool) -> MeterReading:
     exported = finite(section.get("energy_exported"))
     if zero_energy_is_unknown:
         # TEDAPI synthesises aggregates and leaves the lifetime counters at 0 unless it
-        # could read the native ones (facts 2.4); a running site never has a 0 counter.
+        # could read the native ones (docs/powerwall.md#firmware-quirks); a running site never has a 0 counter.
         imported = imported or None
         exported = exported or None
     return MeterReading(finite(section.get("instant_power")), imported, exported)
-
-
-def _operating_mode(raw: str | None) -> OperatingMode | None:
-    """Return the mode for a `real_mode` value; legacy ones such as "scheduler" are None."""
-    try:
-        return OperatingMode(raw) if raw is not None else None
-    except ValueError:
-        return None
 
 
 def _text(value: Any) -> str | None:
@@ -187,7 +171,7 @@ def build_snapshot(
     """Build a snapshot from what pypowerwall returned; None when the aggregates are unusable.
 
     Only the aggregates are required: a Powerwall 3 on the wired LAN serves little else
-    (facts 2.4), so every other field may be None.
+    (docs/powerwall.md#firmware-quirks), so every other field may be None.
     """
     if not isinstance(aggregates, dict) or not any(
         isinstance(aggregates.get(name), dict) for name in _SECTIONS
@@ -202,7 +186,7 @@ def build_snapshot(
     system_status = system_status if isinstance(system_status, dict) else {}
     level_raw = finite(soe)
     reserve_raw = finite(operation.get("backup_reserve_percent"))
-    # Very old firmware named the field "mode" (facts 2.6).
+    # Very old firmware named the field "mode" (docs/powerwall.md#other-endpoints).
     mode_raw = _text(operation.get("real_mode")) or _text(operation.get("mode"))
     blocks = system_status.get("available_blocks")
     if isinstance(blocks, bool) or not isinstance(blocks, int):
@@ -222,7 +206,8 @@ def build_snapshot(
         battery_level_raw_pct=level_raw,
         backup_reserve_pct=None if reserve_raw is None else raw_to_app_pct(reserve_raw),
         backup_reserve_raw_pct=reserve_raw,
-        operating_mode=_operating_mode(mode_raw),
+        # Legacy modes such as "scheduler" cannot be set, so they read as None.
+        operating_mode=None if mode_raw is None else enum_or_none(OperatingMode, mode_raw),
         operating_mode_raw=mode_raw,
         grid_status=_GRID_STATES.get(grid_status) if isinstance(grid_status, str) else None,
         nominal_full_pack_energy_wh=finite(system_status.get("nominal_full_pack_energy")),

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import aiohttp
-
-from ._http import Reply, decode_json, raise_for_status, retry_after
-from .errors import (
-    ClientConnectionError,
-    ClientTimeoutError,
-    RateLimitError,
-    RequestError,
-    ServerError,
-)
+from ._http import MIB, bearer_headers, decode_json, excerpt, raise_for_status, request, retry_after
+from .errors import RateLimitError, RequestError, ServerError
 from .tesla_energy_models import (
     CommandResult,
     EnergySite,
@@ -29,13 +20,17 @@ from .tesla_energy_models import (
     parse_products,
 )
 
+if TYPE_CHECKING:
+    import aiohttp
+
 DEFAULT_TESLA_BASE_URL = "https://fleet-api.prd.na.vn.cloud.tesla.com"
 _SERVICE = "Tesla"
 # PowerSync's bounds: honour Tesla's Retry-After, but never hammer nor stall for long.
 MIN_RETRY_AFTER = 1.0
 MAX_RETRY_AFTER = 300.0
 DEFAULT_RETRY_AFTER = 60.0
-_DETAIL = 200
+# Answers are a few KB; site_info with a year of monthly tariff seasons stays near 100 KB.
+MAX_BODY_BYTES = 4 * MIB
 
 type TokenSource = str | Callable[[], str | Awaitable[str]]
 
@@ -47,23 +42,24 @@ def clamp_retry_after(headers: Mapping[str, str]) -> float:
     return min(MAX_RETRY_AFTER, max(MIN_RETRY_AFTER, wait))
 
 
-def _body_error(data: Any, status: int) -> None:
+def _body_error(data: Any, status: int, token: str) -> None:
     """Raise when a 2xx body still reports failure (Tesla sometimes answers 200 with an error)."""
     if not isinstance(data, Mapping):
         return
     error = data.get("error")
     if error:
         description = data.get("error_description") or ""
-        raise RequestError(status, f"{error} {description}".strip()[:_DETAIL])
+        raise RequestError(status, excerpt(f"{error} {description}", (token,)))
 
 
-def _command_failure(result: CommandResult) -> None:
+def _command_failure(result: CommandResult, token: str) -> None:
     """Raise when a command answer carries a failing code."""
     if result.code is None or result.code < 400:
         return
+    message = excerpt(result.message or "", (token,))
     if result.code >= 500:
-        raise ServerError(result.code, result.message or "")
-    raise RequestError(result.code, result.message or "")
+        raise ServerError(result.code, message)
+    raise RequestError(result.code, message)
 
 
 class TeslaEnergyClient:
@@ -151,10 +147,9 @@ class TeslaEnergyClient:
         self, site_id: int | str, endpoint: str, body: Mapping[str, Any]
     ) -> CommandResult:
         """POST a command and fail on a failing code inside a 200 answer."""
-        result = CommandResult.from_response(
-            await self._request("POST", self._site(site_id, endpoint), body)
-        )
-        _command_failure(result)
+        data, token = await self._exchange("POST", self._site(site_id, endpoint), body)
+        result = CommandResult.from_response(data)
+        _command_failure(result, token)
         return result
 
     async def _bearer(self) -> str:
@@ -164,26 +159,30 @@ class TeslaEnergyClient:
         token = self._token()
         return await token if inspect.isawaitable(token) else token
 
-    async def _request(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
-        """Send one request and return its decoded JSON, mapping every failure to a client error."""
-        headers = {"Authorization": f"Bearer {await self._bearer()}", "Accept": "application/json"}
-        try:
-            async with (
-                asyncio.timeout(self._request_timeout),
-                self._session.request(
-                    method, f"{self._base_url}{path}", json=body, headers=headers
-                ) as response,
-            ):
-                reply = Reply(response.status, response.headers, await response.text())
-        except TimeoutError as err:
-            raise ClientTimeoutError(
-                f"{_SERVICE} did not answer within {self._request_timeout} s"
-            ) from err
-        except aiohttp.ClientError as err:
-            raise ClientConnectionError(f"{_SERVICE} unreachable: {err}") from err
+    async def _request(self, method: str, path: str) -> Any:
+        """Send one request and return its decoded JSON."""
+        data, _token = await self._exchange(method, path)
+        return data
+
+    async def _exchange(
+        self, method: str, path: str, body: Mapping[str, Any] | None = None
+    ) -> tuple[Any, str]:
+        """Send one request; return its decoded JSON and the token sent, every failure mapped."""
+        token = await self._bearer()
+        reply = await request(
+            self._session,
+            method,
+            f"{self._base_url}{path}",
+            service=_SERVICE,
+            request_timeout=self._request_timeout,
+            max_bytes=MAX_BODY_BYTES,
+            headers=bearer_headers(token, service=_SERVICE),
+            json_body=body,
+            secrets=(token,),
+        )
         if reply.status == 429:
             raise RateLimitError(clamp_retry_after(reply.headers), f"{_SERVICE} rate limit")
         raise_for_status(reply, service=_SERVICE, default_retry=DEFAULT_RETRY_AFTER)
         data = decode_json(reply, service=_SERVICE)
-        _body_error(data, reply.status)
-        return data
+        _body_error(data, reply.status, token)
+        return data, token

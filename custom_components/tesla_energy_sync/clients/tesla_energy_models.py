@@ -6,27 +6,31 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 import datetime as dt
 from enum import StrEnum
-import math
 from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ._json import Fields
 from .errors import ResponseError
+from .site_settings import GridExportRule, OperatingMode
+
+__all__ = [
+    "CommandResult",
+    "EnergySite",
+    "ExportRule",
+    "LiveStatus",
+    "OperationMode",
+    "OptimizationStrategy",
+    "SiteInfo",
+    "parse_products",
+    "unwrap",
+]
 
 
-class OperationMode(StrEnum):
-    """Powerwall operating mode (default_real_mode)."""
+_SOURCE = "Tesla"
 
-    AUTONOMOUS = "autonomous"
-    SELF_CONSUMPTION = "self_consumption"
-    BACKUP = "backup"
-
-
-class ExportRule(StrEnum):
-    """What the site may export (customer_preferred_export_rule)."""
-
-    NEVER = "never"
-    PV_ONLY = "pv_only"
-    BATTERY_OK = "battery_ok"
+# The Fleet API's names for the settings the gateway shares; one definition for both.
+OperationMode = OperatingMode
+ExportRule = GridExportRule
 
 
 class OptimizationStrategy(StrEnum):
@@ -43,56 +47,6 @@ def unwrap(data: Any) -> Any:
     return data["response"]
 
 
-def _object(data: Any, what: str) -> Mapping[str, Any]:
-    """Return data when it is a JSON object."""
-    if not isinstance(data, Mapping):
-        raise ResponseError(f"Tesla {what}: expected an object, got {type(data).__name__}")
-    return data
-
-
-def _opt[T](data: Mapping[str, Any], key: str, kind: type[T] | tuple[type, ...]) -> T | None:
-    """Return an optional field when present and of the expected type; wrong types are errors."""
-    value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) and kind is not bool:
-        raise ResponseError(f"Tesla field {key!r}: unexpected boolean")
-    if not isinstance(value, kind):
-        raise ResponseError(f"Tesla field {key!r}: unexpected {type(value).__name__}")
-    return value  # type: ignore[return-value]
-
-
-def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
-    """Return an optional string field."""
-    return _opt(data, key, str)
-
-
-def _opt_bool(data: Mapping[str, Any], key: str) -> bool | None:
-    """Return an optional boolean field."""
-    return _opt(data, key, bool)
-
-
-def _opt_float(data: Mapping[str, Any], key: str) -> float | None:
-    """Return an optional finite number field."""
-    value: float | int | None = _opt(data, key, (int, float))
-    if value is None:
-        return None
-    if not math.isfinite(value):
-        raise ResponseError(f"Tesla field {key!r}: not a finite number")
-    return float(value)
-
-
-def _opt_int(data: Mapping[str, Any], key: str) -> int | None:
-    """Return an optional integer field."""
-    return _opt(data, key, int)
-
-
-def _opt_object(data: Mapping[str, Any], key: str) -> dict[str, Any] | None:
-    """Return an optional nested object as a plain dict."""
-    value = _opt(data, key, Mapping)
-    return None if value is None else dict(value)
-
-
 @dataclass(frozen=True, slots=True)
 class EnergySite:
     """One energy product of the account (vehicles are left out)."""
@@ -106,16 +60,13 @@ class EnergySite:
     @classmethod
     def from_dict(cls, data: Any) -> Self:
         """Parse a product entry that carries an energy_site_id."""
-        obj = _object(data, "product")
-        site_id = _opt_int(obj, "energy_site_id")
-        if site_id is None:
-            raise ResponseError("Tesla product: missing energy_site_id")
+        obj = Fields(data, "product", source=_SOURCE)
         return cls(
-            energy_site_id=site_id,
-            site_name=_opt_str(obj, "site_name"),
-            resource_type=_opt_str(obj, "resource_type"),
-            gateway_id=_opt_str(obj, "gateway_id"),
-            asset_site_id=_opt_str(obj, "asset_site_id"),
+            energy_site_id=obj.integer("energy_site_id"),
+            site_name=obj.opt_text("site_name"),
+            resource_type=obj.opt_text("resource_type"),
+            gateway_id=obj.opt_text("gateway_id"),
+            asset_site_id=obj.opt_text("asset_site_id"),
         )
 
 
@@ -155,9 +106,11 @@ class SiteInfo:
     @classmethod
     def from_response(cls, data: Any) -> Self:
         """Parse a site_info answer."""
-        obj = _object(unwrap(data), "site_info")
-        components = _opt_object(obj, "components") or {}
-        tou = _opt_object(obj, "tou_settings") or {}
+        obj = Fields(unwrap(data), "site_info", source=_SOURCE)
+        components = dict(obj.opt_object("components") or {})
+        parts = Fields(components, "site_info components", source=_SOURCE)
+        tou = Fields(obj.opt_object("tou_settings") or {}, "tou_settings", source=_SOURCE)
+        tariff = obj.opt_object("tariff_content_v2")
         gateways = components.get("gateways")
         dins = tuple(
             gateway["din"]
@@ -165,23 +118,23 @@ class SiteInfo:
             if isinstance(gateway, Mapping) and isinstance(gateway.get("din"), str)
         )
         return cls(
-            id=_opt_str(obj, "id"),
-            site_name=_opt_str(obj, "site_name"),
-            installation_time_zone=_opt_str(obj, "installation_time_zone"),
-            default_real_mode=_opt_str(obj, "default_real_mode"),
-            backup_reserve_percent=_opt_float(obj, "backup_reserve_percent"),
-            optimization_strategy=_opt_str(tou, "optimization_strategy"),
-            tou_capable=_opt_bool(components, "tou_capable"),
-            customer_preferred_export_rule=_opt_str(components, "customer_preferred_export_rule"),
-            disallow_charge_from_grid_with_solar_installed=_opt_bool(
-                components, "disallow_charge_from_grid_with_solar_installed"
+            id=obj.opt_text("id"),
+            site_name=obj.opt_text("site_name"),
+            installation_time_zone=obj.opt_text("installation_time_zone"),
+            default_real_mode=obj.opt_text("default_real_mode"),
+            backup_reserve_percent=obj.opt_number("backup_reserve_percent"),
+            optimization_strategy=tou.opt_text("optimization_strategy"),
+            tou_capable=parts.opt_flag("tou_capable"),
+            customer_preferred_export_rule=parts.opt_text("customer_preferred_export_rule"),
+            disallow_charge_from_grid_with_solar_installed=parts.opt_flag(
+                "disallow_charge_from_grid_with_solar_installed"
             ),
-            battery_count=_opt_int(obj, "battery_count"),
-            nameplate_power=_opt_float(obj, "nameplate_power"),
-            nameplate_energy=_opt_float(obj, "nameplate_energy"),
-            version=_opt_str(obj, "version"),
+            battery_count=obj.opt_integer("battery_count"),
+            nameplate_power=obj.opt_number("nameplate_power"),
+            nameplate_energy=obj.opt_number("nameplate_energy"),
+            version=obj.opt_text("version"),
             gateway_dins=dins,
-            tariff_content_v2=_opt_object(obj, "tariff_content_v2"),
+            tariff_content_v2=None if tariff is None else dict(tariff),
             components=components,
         )
 
@@ -215,24 +168,20 @@ class LiveStatus:
     @classmethod
     def from_response(cls, data: Any) -> Self:
         """Parse a live_status answer."""
-        obj = _object(unwrap(data), "live_status")
-        stamp = _opt_str(obj, "timestamp")
-        try:
-            timestamp = None if stamp is None else dt.datetime.fromisoformat(stamp)
-        except ValueError:
-            raise ResponseError(f"Tesla field 'timestamp': bad timestamp {stamp!r}") from None
+        obj = Fields(unwrap(data), "live_status", source=_SOURCE)
         return cls(
-            solar_power=_opt_float(obj, "solar_power"),
-            battery_power=_opt_float(obj, "battery_power"),
-            grid_power=_opt_float(obj, "grid_power"),
-            load_power=_opt_float(obj, "load_power"),
-            percentage_charged=_opt_float(obj, "percentage_charged"),
-            energy_left=_opt_float(obj, "energy_left"),
-            total_pack_energy=_opt_float(obj, "total_pack_energy"),
-            grid_status=_opt_str(obj, "grid_status"),
-            island_status=_opt_str(obj, "island_status"),
-            storm_mode_active=_opt_bool(obj, "storm_mode_active"),
-            timestamp=timestamp,
+            solar_power=obj.opt_number("solar_power"),
+            battery_power=obj.opt_number("battery_power"),
+            grid_power=obj.opt_number("grid_power"),
+            load_power=obj.opt_number("load_power"),
+            percentage_charged=obj.opt_number("percentage_charged"),
+            energy_left=obj.opt_number("energy_left"),
+            total_pack_energy=obj.opt_number("total_pack_energy"),
+            grid_status=obj.opt_text("grid_status"),
+            island_status=obj.opt_text("island_status"),
+            storm_mode_active=obj.opt_flag("storm_mode_active"),
+            # Tesla sends an offset, but a time without one is still the time it means.
+            timestamp=obj.opt_timestamp("timestamp", aware=False),
         )
 
 
@@ -250,8 +199,9 @@ class CommandResult:
         if not isinstance(body, Mapping):
             # Some commands answer {"response": true}; nothing more to read.
             return cls(code=None, message=None)
-        code = _opt_int(body, "code")
-        code = _opt_int(body, "Code") if code is None else code
-        message = _opt_str(body, "message")
-        message = _opt_str(body, "Message") if message is None else message
+        obj = Fields(body, "command answer", source=_SOURCE)
+        code = obj.opt_integer("code")
+        code = obj.opt_integer("Code") if code is None else code
+        message = obj.opt_text("message")
+        message = obj.opt_text("Message") if message is None else message
         return cls(code=code, message=message)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from yarl import URL
 
-from ._http import Reply, get_text
+from ._http import MIB, Reply, request
 from .errors import RequestError, ResponseError, ServerError
 from .wall_connector_models import (
     EvseState,
@@ -39,9 +39,11 @@ _NON_FINITE: Final = re.compile(
     r'"(?:[^"\\]|\\.)*"|(?<![\w.])[-+]?(?:nan|inf(?:inity)?)(?![\w.])', re.IGNORECASE
 )
 _BODY_IN_ERRORS: Final = 120
-# Idle load-side voltages are 0-6 V of noise, mains is 100 V and more (facts 1.2).
+# The unit's answers are about 1 KB.
+MAX_BODY_BYTES: Final = 1 * MIB
+# Idle load-side voltages are 0-6 V of noise, mains is 100 V and more (docs/wall-connector.md#power).
 _MAINS_MIN_V: Final = 100.0
-# evcc's split-phase test: phase C reads about half of grid_v (facts 1.2).
+# evcc's split-phase test: phase C reads about half of grid_v (docs/wall-connector.md#power).
 _SPLIT_PHASE_TOLERANCE_V: Final = 25.0
 
 
@@ -63,6 +65,8 @@ def parse_body(text: str, *, what: str = "Wall Connector") -> dict[str, Any]:
     cleaned = _NON_FINITE.sub(_null_non_finite, text)
     try:
         data = json.loads(cleaned)
+    except RecursionError as err:
+        raise ResponseError(f"{what} answered with JSON nested too deeply") from err
     except ValueError as err:
         stripped = cleaned.rstrip()
         if stripped.endswith("}"):
@@ -71,7 +75,7 @@ def parse_body(text: str, *, what: str = "Wall Connector") -> dict[str, Any]:
             ) from err
         try:
             data = json.loads(stripped + "}")
-        except ValueError as again:
+        except (ValueError, RecursionError) as again:
             raise ResponseError(
                 f"{what} answered with invalid JSON, even after adding the missing "
                 f"closing brace: {again}; body: {text[:_BODY_IN_ERRORS]!r}"
@@ -101,7 +105,7 @@ def session_power_w(
 ) -> float | None:
     """Return the power delivered to the vehicle in W, rounded to 0.1 W.
 
-    Facts 1.2: on split or single phase the power is grid_v * vehicle_current_a, because
+    docs/wall-connector.md#power: on split or single phase the power is grid_v * vehicle_current_a, because
     each phase current there is about half the vehicle current and summing V*I over
     phases overstates power by about a third (evcc#7599, core#147167). On three phase it
     is the sum over phases A, B and C of voltage * current (library `total_power_w`).
@@ -156,7 +160,7 @@ class WallConnectorClient:
     """Read one Wall Connector's vitals, lifetime counters, version and Wi-Fi status.
 
     No retries: the unit is slow and a retry loop exhausted sockets in the library
-    (facts 1.1); the caller's poll interval is the retry. `request_timeout` bounds each
+    (docs/wall-connector.md#transport); the caller's poll interval is the retry. `request_timeout` bounds each
     request in total, first byte included, which the unit can delay by seconds.
     """
 
@@ -197,20 +201,22 @@ class WallConnectorClient:
 
     async def _get(self, endpoint: str) -> dict[str, Any]:
         """GET /api/1/<endpoint> and return its JSON object."""
-        reply = await get_text(
+        reply = await request(
             self._session,
+            "GET",
             str(self._base_url / "api" / "1" / endpoint),
             service=self._service,
             request_timeout=self._request_timeout,
+            max_bytes=MAX_BODY_BYTES,
         )
         self._raise_for_status(reply)
-        return parse_body(reply.text, what=f"{self._service} /api/1/{endpoint}")
+        what = f"{self._service} /api/1/{endpoint}"
+        return parse_body(reply.text(service=what), what=what)
 
     def _raise_for_status(self, reply: Reply) -> None:
         """Map a non-2xx status; the unit has no auth or rate limit, so any 4xx is ours."""
         if reply.status < 300:
             return
-        detail = reply.text[:_BODY_IN_ERRORS]
         if reply.status >= 500:
-            raise ServerError(reply.status, detail)
-        raise RequestError(reply.status, detail)
+            raise ServerError(reply.status, reply.detail)
+        raise RequestError(reply.status, reply.detail)

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from enum import Enum, IntEnum
-import math
 from typing import Any, Self
 
-from .errors import ResponseError
+from ._json import Fields
 
 
 class EvseState(IntEnum):
@@ -71,100 +69,16 @@ class _Model:
         return {field.name: _json_safe(getattr(self, field.name)) for field in fields(self)}  # type: ignore[arg-type]
 
 
-def _mapping(data: Any, what: str) -> Mapping[str, Any]:
-    """Return data when it is a JSON object."""
-    if not isinstance(data, Mapping):
-        raise ResponseError(f"Wall Connector {what}: expected an object, got {type(data).__name__}")
-    return data
-
-
-def _present(data: Mapping[str, Any], key: str) -> Any:
-    """Return a key's value; a missing key means the shape changed."""
-    if key not in data:
-        raise ResponseError(f"Wall Connector: missing field {key!r}")
-    return data[key]
-
-
-def _bool(data: Mapping[str, Any], key: str) -> bool:
-    """Return a required boolean."""
-    value = _present(data, key)
-    if not isinstance(value, bool):
-        raise ResponseError(f"Wall Connector field {key!r}: expected a boolean, got {value!r}")
-    return value
-
-
-def _int(data: Mapping[str, Any], key: str) -> int:
-    """Return a required integer that may not be null."""
-    value = _optional_int(data, key)
-    if value is None:
-        raise ResponseError(f"Wall Connector field {key!r}: expected an integer, got null")
-    return value
-
-
-def _optional_int(data: Mapping[str, Any], key: str) -> int | None:
-    """Return an integer, or None when the unit sent nan/null."""
-    value = _present(data, key)
-    if value is None:
-        return None
-    # bool is an int subclass; true/false here means the shape is wrong.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ResponseError(f"Wall Connector field {key!r}: expected an integer, got {value!r}")
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        if not value.is_integer():
-            raise ResponseError(f"Wall Connector field {key!r}: expected an integer, got {value!r}")
-    return int(value)
-
-
-def _float(data: Mapping[str, Any], key: str) -> float | None:
-    """Return a number, or None when the unit sent nan/null/inf."""
-    value = _present(data, key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ResponseError(f"Wall Connector field {key!r}: expected a number, got {value!r}")
-    return float(value) if math.isfinite(value) else None
-
-
-def _absent_or_float(data: Mapping[str, Any], key: str) -> float | None:
-    """Return a number only some firmware sends."""
-    return _float(data, key) if key in data else None
-
-
-def _str(data: Mapping[str, Any], key: str) -> str:
-    """Return a required string."""
-    value = _present(data, key)
-    if not isinstance(value, str):
-        raise ResponseError(f"Wall Connector field {key!r}: expected a string, got {value!r}")
-    return value
-
-
-def _absent_or_str(data: Mapping[str, Any], key: str) -> str | None:
-    """Return a string only some firmware sends."""
-    return _str(data, key) if data.get(key) is not None else None
-
-
-def _alerts(data: Mapping[str, Any], key: str) -> tuple[int | str, ...]:
-    """Return an alert list; real units send integers, the library's tests strings."""
-    value = _present(data, key)
-    if not isinstance(value, list) or not all(
-        isinstance(item, int | str) and not isinstance(item, bool) for item in value
-    ):
-        raise ResponseError(f"Wall Connector field {key!r}: expected a list of codes")
-    return tuple(value)
-
-
-def _reasons(data: Mapping[str, Any], key: str) -> tuple[int, ...] | None:
-    """Return the not-ready reasons, or None on firmware older than 2025 that omits them."""
-    if data.get(key) is None:
-        return None
-    value = data[key]
-    if not isinstance(value, list) or not all(
-        isinstance(item, int) and not isinstance(item, bool) for item in value
-    ):
-        raise ResponseError(f"Wall Connector field {key!r}: expected a list of integers")
-    return tuple(value)
+def _fields(data: Any, what: str) -> Fields:
+    """Return a reader for one answer: every key is sent, nan readings are null, 12.0 is whole."""
+    return Fields(
+        data,
+        what,
+        source="Wall Connector",
+        keys_required=True,
+        nan_is_null=True,
+        whole_floats=True,
+    )
 
 
 def decode_ssid(raw: str) -> str:
@@ -179,9 +93,14 @@ def decode_ssid(raw: str) -> str:
     return decoded if decoded.isprintable() and decoded else raw
 
 
+def _tuple(items: list[Any] | None) -> tuple[int, ...] | None:
+    """Return a list as a tuple, keeping None."""
+    return None if items is None else tuple(items)
+
+
 @dataclass(frozen=True, slots=True)
 class WallConnectorVitals(_Model):
-    """GET /api/1/vitals: live readings (facts 1.2); python names of the camelCase keys."""
+    """GET /api/1/vitals: live readings; python names of the camelCase keys."""
 
     contactor_closed: bool
     vehicle_connected: bool
@@ -217,44 +136,48 @@ class WallConnectorVitals(_Model):
     @classmethod
     def from_dict(cls, data: Any) -> Self:
         """Parse a vitals object; relay fields differ by firmware and are optional."""
-        obj = _mapping(data, "vitals")
-        code = _int(obj, "evse_state")
-        relay_k1 = _absent_or_float(obj, "relay_k1_v")
-        relay_coil = _absent_or_float(obj, "relay_coil_v")
+        obj = _fields(data, "vitals")
+        code = obj.integer("evse_state")
+        relay_k1 = obj.opt_number("relay_k1_v", must_exist=False)
+        relay_coil = obj.opt_number("relay_coil_v", must_exist=False)
         if relay_coil is None and "relay_coil_v" not in obj:
             # Newer firmware dropped relay_coil_v; the library aliases it to relay K1.
             relay_coil = relay_k1
         return cls(
-            contactor_closed=_bool(obj, "contactor_closed"),
-            vehicle_connected=_bool(obj, "vehicle_connected"),
-            session_s=_int(obj, "session_s"),
-            grid_v=_float(obj, "grid_v"),
-            grid_hz=_float(obj, "grid_hz"),
-            vehicle_current_a=_float(obj, "vehicle_current_a"),
-            current_a_a=_float(obj, "currentA_a"),
-            current_b_a=_float(obj, "currentB_a"),
-            current_c_a=_float(obj, "currentC_a"),
-            current_n_a=_float(obj, "currentN_a"),
-            voltage_a_v=_float(obj, "voltageA_v"),
-            voltage_b_v=_float(obj, "voltageB_v"),
-            voltage_c_v=_float(obj, "voltageC_v"),
+            contactor_closed=obj.flag("contactor_closed"),
+            vehicle_connected=obj.flag("vehicle_connected"),
+            session_s=obj.integer("session_s"),
+            grid_v=obj.opt_number("grid_v"),
+            grid_hz=obj.opt_number("grid_hz"),
+            vehicle_current_a=obj.opt_number("vehicle_current_a"),
+            current_a_a=obj.opt_number("currentA_a"),
+            current_b_a=obj.opt_number("currentB_a"),
+            current_c_a=obj.opt_number("currentC_a"),
+            current_n_a=obj.opt_number("currentN_a"),
+            voltage_a_v=obj.opt_number("voltageA_v"),
+            voltage_b_v=obj.opt_number("voltageB_v"),
+            voltage_c_v=obj.opt_number("voltageC_v"),
             relay_coil_v=relay_coil,
             relay_k1_v=relay_k1,
-            relay_k2_v=_absent_or_float(obj, "relay_k2_v"),
-            pcba_temp_c=_float(obj, "pcba_temp_c"),
-            handle_temp_c=_float(obj, "handle_temp_c"),
-            mcu_temp_c=_float(obj, "mcu_temp_c"),
-            uptime_s=_int(obj, "uptime_s"),
-            input_thermopile_uv=_optional_int(obj, "input_thermopile_uv"),
-            prox_v=_float(obj, "prox_v"),
-            pilot_high_v=_float(obj, "pilot_high_v"),
-            pilot_low_v=_float(obj, "pilot_low_v"),
-            session_energy_wh=_float(obj, "session_energy_wh"),
-            config_status=_optional_int(obj, "config_status"),
+            relay_k2_v=obj.opt_number("relay_k2_v", must_exist=False),
+            pcba_temp_c=obj.opt_number("pcba_temp_c"),
+            handle_temp_c=obj.opt_number("handle_temp_c"),
+            mcu_temp_c=obj.opt_number("mcu_temp_c"),
+            uptime_s=obj.integer("uptime_s"),
+            input_thermopile_uv=obj.opt_integer("input_thermopile_uv"),
+            prox_v=obj.opt_number("prox_v"),
+            pilot_high_v=obj.opt_number("pilot_high_v"),
+            pilot_low_v=obj.opt_number("pilot_low_v"),
+            session_energy_wh=obj.opt_number("session_energy_wh"),
+            config_status=obj.opt_integer("config_status"),
             evse_state=EvseState.from_code(code),
             evse_state_code=code,
-            current_alerts=_alerts(obj, "current_alerts"),
-            evse_not_ready_reasons=_reasons(obj, "evse_not_ready_reasons"),
+            # Real units send integer codes, the library's tests strings.
+            current_alerts=tuple(obj.array("current_alerts", of=(int, str), noun="codes")),
+            # Firmware older than 2025 omits the not-ready reasons.
+            evse_not_ready_reasons=_tuple(
+                obj.opt_array("evse_not_ready_reasons", of=(int,), must_exist=False)
+            ),
         )
 
 
@@ -276,18 +199,18 @@ class WallConnectorLifetime(_Model):
     @classmethod
     def from_dict(cls, data: Any) -> Self:
         """Parse a lifetime object."""
-        obj = _mapping(data, "lifetime")
+        obj = _fields(data, "lifetime")
         return cls(
-            contactor_cycles=_optional_int(obj, "contactor_cycles"),
-            contactor_cycles_loaded=_optional_int(obj, "contactor_cycles_loaded"),
-            alert_count=_optional_int(obj, "alert_count"),
-            thermal_foldbacks=_optional_int(obj, "thermal_foldbacks"),
-            avg_startup_temp=_float(obj, "avg_startup_temp"),
-            charge_starts=_optional_int(obj, "charge_starts"),
-            energy_wh=_optional_int(obj, "energy_wh"),
-            connector_cycles=_optional_int(obj, "connector_cycles"),
-            uptime_s=_optional_int(obj, "uptime_s"),
-            charging_time_s=_optional_int(obj, "charging_time_s"),
+            contactor_cycles=obj.opt_integer("contactor_cycles"),
+            contactor_cycles_loaded=obj.opt_integer("contactor_cycles_loaded"),
+            alert_count=obj.opt_integer("alert_count"),
+            thermal_foldbacks=obj.opt_integer("thermal_foldbacks"),
+            avg_startup_temp=obj.opt_number("avg_startup_temp"),
+            charge_starts=obj.opt_integer("charge_starts"),
+            energy_wh=obj.opt_integer("energy_wh"),
+            connector_cycles=obj.opt_integer("connector_cycles"),
+            uptime_s=obj.opt_integer("uptime_s"),
+            charging_time_s=obj.opt_integer("charging_time_s"),
         )
 
 
@@ -304,16 +227,16 @@ class WallConnectorVersion(_Model):
     @classmethod
     def from_dict(cls, data: Any) -> Self:
         """Parse a version object; git_branch and web_service come with newer firmware only."""
-        obj = _mapping(data, "version")
-        serial = _str(obj, "serial_number")
+        obj = _fields(data, "version")
+        serial = obj.text("serial_number")
         if not serial:
-            raise ResponseError("Wall Connector version: empty serial_number")
+            raise obj.error("empty serial_number")
         return cls(
-            firmware_version=_str(obj, "firmware_version"),
-            part_number=_str(obj, "part_number"),
+            firmware_version=obj.text("firmware_version"),
+            part_number=obj.text("part_number"),
             serial_number=serial,
-            git_branch=_absent_or_str(obj, "git_branch"),
-            web_service=_absent_or_str(obj, "web_service"),
+            git_branch=obj.opt_text("git_branch", must_exist=False),
+            web_service=obj.opt_text("web_service", must_exist=False),
         )
 
 
@@ -333,14 +256,14 @@ class WallConnectorWifiStatus(_Model):
     @classmethod
     def from_dict(cls, data: Any) -> Self:
         """Parse a wifi_status object."""
-        obj = _mapping(data, "wifi_status")
+        obj = _fields(data, "wifi_status")
         return cls(
-            wifi_ssid=decode_ssid(_str(obj, "wifi_ssid")),
-            wifi_signal_strength=_optional_int(obj, "wifi_signal_strength"),
-            wifi_rssi=_optional_int(obj, "wifi_rssi"),
-            wifi_snr=_optional_int(obj, "wifi_snr"),
-            wifi_connected=_bool(obj, "wifi_connected"),
-            wifi_infra_ip=_str(obj, "wifi_infra_ip"),
-            internet=_bool(obj, "internet"),
-            wifi_mac=_str(obj, "wifi_mac"),
+            wifi_ssid=decode_ssid(obj.text("wifi_ssid")),
+            wifi_signal_strength=obj.opt_integer("wifi_signal_strength"),
+            wifi_rssi=obj.opt_integer("wifi_rssi"),
+            wifi_snr=obj.opt_integer("wifi_snr"),
+            wifi_connected=obj.flag("wifi_connected"),
+            wifi_infra_ip=obj.text("wifi_infra_ip"),
+            internet=obj.flag("internet"),
+            wifi_mac=obj.text("wifi_mac"),
         )

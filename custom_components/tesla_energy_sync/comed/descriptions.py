@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 from homeassistant.components.sensor import SensorStateClass
+from homeassistant.util import dt as dt_util
 
 from ..const import USD_PER_KWH
 from ..description import TesSensorEntityDescription
+from ..tariff import shown
 from .coordinator import ComEdCoordinator, ComEdData, prices_of
 
 type ComEdSensorDescription = TesSensorEntityDescription[ComEdData, ComEdCoordinator]
 
 
-def _dollars(cents: float) -> float:
-    return round(cents / 100, 5)
+def _five_minute(data: ComEdData) -> float | None:
+    """Return the newest 5-minute price while it stands for now (None once it is stale)."""
+    interval = data.series.current(dt_util.utcnow())
+    return None if interval is None else shown(interval.import_price)
+
+
+def _five_minute_attrs(data: ComEdData) -> dict[str, str]:
+    interval = data.series.current(dt_util.utcnow())
+    return {} if interval is None else {"interval_end": interval.end.isoformat()}
+
+
+def _hour_average(data: ComEdData) -> float | None:
+    interval = data.hour_average_at(dt_util.utcnow())
+    return None if interval is None else shown(interval.import_price)
 
 
 COMED_SENSORS: tuple[ComEdSensorDescription, ...] = (
@@ -23,8 +37,8 @@ COMED_SENSORS: tuple[ComEdSensorDescription, ...] = (
         native_unit_of_measurement=USD_PER_KWH,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=4,
-        value_fn=lambda data: _dollars(data.five_minute.cents_per_kwh),
-        attr_fn=lambda data: {"interval_end": data.five_minute.time.isoformat()},
+        value_fn=_five_minute,
+        attr_fn=_five_minute_attrs,
     ),
     TesSensorEntityDescription(
         coordinator_fn=prices_of,
@@ -33,6 +47,6 @@ COMED_SENSORS: tuple[ComEdSensorDescription, ...] = (
         native_unit_of_measurement=USD_PER_KWH,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=4,
-        value_fn=lambda data: _dollars(data.hour_average.cents_per_kwh),
+        value_fn=_hour_average,
     ),
 )

@@ -9,9 +9,8 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import probatio
 
 from ..clients.comed import DEFAULT_COMED_BASE_URL, ComEdClient
-from ..clients.errors import ClientConnectionError, ClientError
-from ..const import COMED_UNIQUE_ID, CONF_BASE_URL, CONF_KIND, LOGGER, EntryKind
-from ..flow_helpers import advanced, entered_base_url
+from ..const import COMED_UNIQUE_ID, CONF_BASE_URL, CONF_KIND, EntryKind
+from ..flow_helpers import advanced, check_service, check_timeout, validated
 
 
 class ComEdSteps(ConfigFlow):
@@ -30,17 +29,18 @@ class ComEdSteps(ConfigFlow):
             else DEFAULT_COMED_BASE_URL
         )
         if user_input is not None:
-            base_url = entered_base_url(user_input, default_url)
-            client = ComEdClient(async_get_clientsession(self.hass), base_url=base_url)
-            try:
-                await client.get_current_hour_average()
-            except ClientConnectionError:
-                errors["base"] = "cannot_connect"
-            except ClientError:
-                LOGGER.exception("Unexpected answer from ComEd")
-                errors["base"] = "unknown"
-            else:
-                data = {CONF_KIND: EntryKind.COMED, CONF_BASE_URL: base_url}
+            values, errors = validated(user_input, {}, base_url=default_url)
+            if not errors:
+                client = ComEdClient(
+                    async_get_clientsession(self.hass),
+                    base_url=values[CONF_BASE_URL],
+                    request_timeout=check_timeout(),
+                )
+                _, error = await check_service(client.get_current_hour_average(), "ComEd")
+                if error:
+                    errors["base"] = error
+            if not errors:
+                data = {CONF_KIND: EntryKind.COMED, CONF_BASE_URL: values[CONF_BASE_URL]}
                 if reconfiguring:
                     return self.async_update_reload_and_abort(
                         self._get_reconfigure_entry(), data_updates=data

@@ -14,12 +14,18 @@ from ..runtime import SourceSpec, TesConfigEntry
 from . import config
 from .config import LEGACY_SSL_FILES, SSL_PEMS, async_consumer_config
 from .entity import setup_binary_sensors, setup_sensors, setup_trackers
-from .flow import FleetTelemetrySteps
+from .flow import FleetTelemetrySteps, stored_data_problem
 from .hub import FleetTelemetryRuntime, TelemetryHub
 
 
 async def async_build(hass: HomeAssistant, entry: TesConfigEntry) -> FleetTelemetryRuntime:
     """Build the consumer and start it in the background; it runs until the entry unloads."""
+    if (problem := stored_data_problem(entry.data)) is not None:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_entry_data",
+            translation_placeholders={"field": problem},
+        )
     try:
         consumer_config = await async_consumer_config(hass, entry.data)
     except TlsMaterialError as err:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from enum import StrEnum
+import logging
 import ssl
 from typing import Any
 
+from aiokafka import errors as kafka_errors
 from homeassistant.components.file_upload import process_uploaded_file
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
@@ -21,15 +25,16 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
-from ..clients.errors import ClientConnectionError
+from .. import validation
+from ..clients.errors import AuthenticationError
 from ..clients.fleet_telemetry.config import (
+    ConsumerConfig,
     OffsetReset,
     SaslMechanism,
     SecurityProtocol,
     TlsMaterialError,
 )
 from ..clients.fleet_telemetry.consumer import check_connection
-from ..clients.fleet_telemetry.models import valid_vin
 from ..const import (
     CONF_BOOTSTRAP_SERVERS,
     CONF_GROUP_ID,
@@ -41,9 +46,10 @@ from ..const import (
     CONF_VINS,
     DEFAULT_GROUP_ID,
     DEFAULT_TOPIC_PREFIX,
+    LOGGER,
     EntryKind,
 )
-from ..flow_helpers import PASSWORD
+from ..flow_helpers import PASSWORD, check_service, check_timeout, validated
 from .config import (
     CONF_SSL_CA,
     CONF_SSL_CERT,
@@ -51,7 +57,6 @@ from .config import (
     LEGACY_SSL_FILES,
     SSL_PEMS,
     consumer_config,
-    parse_vins,
     ssl_context,
     uses_tls,
 )
@@ -73,6 +78,98 @@ _UPLOAD_ERROR = {
     CONF_SSL_CERT: "invalid_client_cert",
     CONF_SSL_KEY: "invalid_client_key",
 }
+_SASL_PROTOCOLS = frozenset({SecurityProtocol.SASL_PLAINTEXT, SecurityProtocol.SASL_SSL})
+_CHECKS: dict[str, validation.Validator] = {
+    CONF_BOOTSTRAP_SERVERS: validation.bootstrap_servers,
+    CONF_TOPIC_PREFIX: validation.topic_prefix,
+    CONF_GROUP_ID: validation.group_id,
+    CONF_VINS: validation.vins,
+}
+# Typed values longer than this are not offered again when the form is shown with an error.
+_MAX_SHOWN_AGAIN = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class _Probe:
+    """A form's broker check in progress: what aiokafka logged, and what it must not log."""
+
+    seen: list[BaseException]
+    hidden: tuple[str, ...]
+
+
+# aiokafka logs every broker it cannot reach at error level and keeps why to itself (a refused
+# SASL login becomes "unable to bootstrap"); at debug level it logs the SASL exchange, password
+# included. While a form checks a broker, the records it logs are kept here, demoted to debug
+# and stripped of the password: the form shows the error, the log stays quiet.
+_PROBE: ContextVar[_Probe | None] = ContextVar("fleet_telemetry_probe", default=None)
+_KAFKA_LOGGERS = ("aiokafka", "aiokafka.conn", "aiokafka.cluster", "aiokafka.consumer.consumer")
+# What aiokafka raises when a broker refuses a login, and the frames of its SASL exchange: a
+# SCRAM refusal surfaces as a KeyError from parsing the broker's error reply, a PLAIN one
+# as the broker closing the connection mid-exchange.
+_SASL_REFUSALS = (
+    kafka_errors.SaslAuthenticationFailed,
+    kafka_errors.AuthenticationFailedError,
+    kafka_errors.AuthenticationMethodNotSupported,
+    kafka_errors.UnsupportedSaslMechanismError,
+    kafka_errors.IllegalSaslStateError,
+)
+_SASL_FRAMES = frozenset({"_do_sasl_handshake", "_send_sasl_token"})
+
+
+class _ProbeLogFilter(logging.Filter):
+    """Keep and demote what aiokafka logs during a form's broker check (other logs pass)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Demote the record to debug, without a traceback, if a check logged it."""
+        probe = _PROBE.get()
+        if probe is None:
+            return True
+        args = record.args if isinstance(record.args, tuple) else ()
+        probe.seen.extend(arg for arg in args if isinstance(arg, BaseException))
+        if record.exc_info and record.exc_info[1] is not None:
+            probe.seen.append(record.exc_info[1])
+        message = record.getMessage()
+        if any(secret in message for secret in probe.hidden):
+            for secret in probe.hidden:
+                message = message.replace(secret, "**REDACTED**")
+            record.msg, record.args = message, None
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        record.exc_info = record.exc_text = None
+        return True
+
+
+_PROBE_FILTER = _ProbeLogFilter()
+for _name in _KAFKA_LOGGERS:
+    logging.getLogger(_name).addFilter(_PROBE_FILTER)
+
+
+def _sasl_refused(err: BaseException) -> bool:
+    """Return whether an error came from the broker refusing the SASL login."""
+    if isinstance(err, _SASL_REFUSALS):
+        return True
+    frame = err.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code.co_name in _SASL_FRAMES:
+            return True
+        frame = frame.tb_next
+    return False
+
+
+async def _probe(config: ConsumerConfig) -> set[str]:
+    """Connect once as the entry would; a refused SASL login raises AuthenticationError."""
+    password = config.sasl_password or ""
+    # As typed, and as it shows inside the bytes of a SASL request.
+    hidden = tuple(filter(None, {password, repr(password.encode())[2:-1]}))
+    probe = _Probe(seen=[], hidden=hidden)
+    token = _PROBE.set(probe)
+    try:
+        return await check_connection(config, wait=check_timeout())
+    except Exception as err:
+        if any(_sasl_refused(error) for error in (err, *probe.seen)):
+            raise AuthenticationError("the broker refused the SASL login") from None
+        raise
+    finally:
+        _PROBE.reset(token)
 
 
 class FleetTelemetrySteps(ConfigFlow):
@@ -103,42 +200,41 @@ class FleetTelemetrySteps(ConfigFlow):
         """Shared by setup and reconfigure (`entry`): check the settings by connecting."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {
-                CONF_KIND: EntryKind.FLEET_TELEMETRY,
-                **{
-                    key: value
-                    for key, value in user_input.items()
-                    if key not in {*SSL_PEMS, CONF_SSL_CLEAR}
-                },
-                CONF_VINS: parse_vins(user_input.get(CONF_VINS, "")),
-            }
-            if entry is not None and not data.get(CONF_PASSWORD):  # empty: keep the password
-                data[CONF_PASSWORD] = entry.data.get(CONF_PASSWORD, "")
-            unique_id = f"{data[CONF_BOOTSTRAP_SERVERS]}|{data[CONF_TOPIC_PREFIX]}"
-            if entry is None:
-                await self.async_set_unique_id(unique_id)
-                self._abort_if_unique_id_configured()
-            elif any(
-                other.unique_id == unique_id and other.entry_id != entry.entry_id
-                for other in self._async_current_entries(include_ignore=False)
-            ):
-                return self.async_abort(reason="already_configured")
-            tls, errors = await self._tls_material(data, user_input, entry)
-            if not all(valid_vin(vin) for vin in data[CONF_VINS]):
-                # The consumer drops records of malformed VINs, so such a list matches nothing.
-                errors[CONF_VINS] = "invalid_vin"
+            data, errors = _entry_data(user_input, entry)
             if not errors:
-                try:
-                    await check_connection(consumer_config(data, tls))
-                except ClientConnectionError:
-                    errors["base"] = "cannot_connect"
-            if not errors:
-                if entry is not None:
-                    return self.async_update_reload_and_abort(entry, unique_id=unique_id, data=data)
-                return self.async_create_entry(
-                    title=f"Fleet Telemetry {data[CONF_TOPIC_PREFIX]}", data=data
-                )
-        suggested: Mapping[str, Any] = user_input or {}
+                unique_id = f"{data[CONF_BOOTSTRAP_SERVERS]}|{data[CONF_TOPIC_PREFIX]}"
+                if entry is None:
+                    await self.async_set_unique_id(unique_id)
+                    self._abort_if_unique_id_configured()
+                elif any(
+                    other.unique_id == unique_id and other.entry_id != entry.entry_id
+                    for other in self._async_current_entries(include_ignore=False)
+                ):
+                    return self.async_abort(reason="already_configured")
+                tls, errors = await self._tls_material(data, user_input, entry)
+                if not errors:
+                    _, error = await check_service(
+                        _probe(consumer_config(data, tls)),
+                        f"Kafka at {data[CONF_BOOTSTRAP_SERVERS]}",
+                        secrets=(data[CONF_PASSWORD],),
+                    )
+                    if error:
+                        errors["base"] = error
+                    elif entry is not None:
+                        return self.async_update_reload_and_abort(
+                            entry, unique_id=unique_id, data=data
+                        )
+                    else:
+                        return self.async_create_entry(
+                            title=f"Fleet Telemetry {data[CONF_TOPIC_PREFIX]}", data=data
+                        )
+        # Shown again as typed, but never the password (nor a pasted novel).
+        suggested: Mapping[str, Any] = {
+            key: value
+            for key, value in (user_input or {}).items()
+            if key != CONF_PASSWORD
+            and not (isinstance(value, str) and len(value) > _MAX_SHOWN_AGAIN)
+        }
         placeholders: dict[str, str] | None = None
         if entry is not None:
             placeholders = {"title": entry.title}
@@ -204,6 +300,9 @@ class FleetTelemetrySteps(ConfigFlow):
             return None, {_TLS_ERROR_FIELD.get(err.reason, "base"): err.reason}
         except OSError:
             return None, {"base": "tls_file"}
+        except Exception as err:  # noqa: BLE001 - a form shows an error; it never fails the request
+            LOGGER.warning("Unusable TLS material (unknown): %s", type(err).__name__)
+            return None, {"base": "unknown"}
 
     async def _read_upload(self, file_id: str) -> str | None:
         """Return an uploaded PEM file's text; None if it is gone, not text or too large.
@@ -216,9 +315,92 @@ class FleetTelemetrySteps(ConfigFlow):
                 self._uploads[file_id] = await self.hass.async_add_executor_job(
                     _read_pem_upload, self.hass, file_id
                 )
-            except ValueError:  # unknown or consumed id, too large, not UTF-8
+            except ValueError, OSError:  # unknown or consumed id, too large, not UTF-8
                 return None
         return self._uploads[file_id]
+
+
+def _entry_data(
+    user_input: Mapping[str, Any], entry: ConfigEntry | None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Return the entry data the form describes (PEM text aside), or the field errors.
+
+    A SASL login needs a username and a password; reconfiguring, an empty password keeps
+    the stored one. Without SASL both are optional but still checked.
+    """
+    values, errors = validated(user_input, _CHECKS)
+    protocol = SecurityProtocol(user_input[CONF_SECURITY_PROTOCOL])
+    sasl = protocol in _SASL_PROTOCOLS
+    data: dict[str, Any] = {
+        CONF_KIND: EntryKind.FLEET_TELEMETRY,
+        **values,
+        CONF_OFFSET_RESET: user_input[CONF_OFFSET_RESET],
+        CONF_SECURITY_PROTOCOL: user_input[CONF_SECURITY_PROTOCOL],
+        CONF_SASL_MECHANISM: user_input.get(CONF_SASL_MECHANISM, SaslMechanism.PLAIN),
+        CONF_USERNAME: "",
+        CONF_PASSWORD: "",
+    }
+    username = user_input.get(CONF_USERNAME)
+    if sasl or username:
+        _check(data, errors, CONF_USERNAME, validation.username, username)
+    typed = user_input.get(CONF_PASSWORD)
+    kept = entry.data.get(CONF_PASSWORD, "") if entry is not None else ""
+    if typed or (sasl and not kept):
+        _check(data, errors, CONF_PASSWORD, validation.password, typed)
+    elif kept:
+        data[CONF_PASSWORD] = kept
+    return data, errors
+
+
+def stored_data_problem(data: Mapping[str, Any]) -> str | None:
+    """Return the first stored setting the consumer cannot run with, None if all can.
+
+    Set-up refuses such an entry (it stays deletable) instead of starting a consumer that
+    cannot subscribe or stop. Lenient where older flows were: a bare broker host, any VIN.
+    """
+    checks: dict[str, validation.Validator] = {
+        CONF_BOOTSTRAP_SERVERS: lambda value: validation.bootstrap_servers(
+            value, require_port=False
+        ),
+        CONF_TOPIC_PREFIX: validation.topic_prefix,
+        CONF_GROUP_ID: validation.group_id,
+        CONF_OFFSET_RESET: OffsetReset,
+        CONF_SECURITY_PROTOCOL: SecurityProtocol,
+        CONF_SASL_MECHANISM: SaslMechanism,
+    }
+    defaults = {
+        CONF_GROUP_ID: DEFAULT_GROUP_ID,
+        CONF_OFFSET_RESET: OffsetReset.LATEST,
+        CONF_SECURITY_PROTOCOL: SecurityProtocol.PLAINTEXT,
+        CONF_SASL_MECHANISM: SaslMechanism.PLAIN,
+    }
+    for key, check in checks.items():
+        try:
+            check(data.get(key, defaults.get(key)))
+        except ValueError:  # InputError included
+            return key
+    vins = data.get(CONF_VINS, [])
+    if not isinstance(vins, list) or not all(isinstance(vin, str) for vin in vins):
+        return CONF_VINS
+    if data.get(CONF_SECURITY_PROTOCOL) in _SASL_PROTOCOLS:
+        for key in (CONF_USERNAME, CONF_PASSWORD):
+            if not isinstance(data.get(key), str) or not data[key]:
+                return key
+    return None
+
+
+def _check(
+    data: dict[str, Any],
+    errors: dict[str, str],
+    key: str,
+    check: validation.Validator,
+    value: Any,
+) -> None:
+    """Store the checked value under `key`, or its error."""
+    try:
+        data[key] = check(value)
+    except validation.InputError as err:
+        errors[key] = err.error
 
 
 def _read_pem_upload(hass: HomeAssistant, file_id: str) -> str:

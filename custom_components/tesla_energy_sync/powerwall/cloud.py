@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
-    from .coordinator import PowerwallCoordinator
-
 
 @dataclass(frozen=True, slots=True)
 class CloudSettings:
@@ -63,19 +61,18 @@ class PowerwallCloudCoordinator(TesCoordinator[CloudSettings]):
         entry: ConfigEntry[Any],
         client: TeslaEnergyClient,
         site_id: int,
-        gateway: PowerwallCoordinator,
+        din: str,
     ) -> None:
-        """Keep the client, the energy site that holds the gateway, and the gateway's half."""
+        """Keep the client and the energy site that holds the gateway (known by its DIN)."""
         self.client = client
         self.site_id = site_id
-        self.gateway = gateway
         super().__init__(
             hass,
             entry,
             name=f"Tesla cloud settings of {entry.title}",
-            unique_prefix=gateway.din,
+            unique_prefix=din,
             # Same identifiers, so the settings join the gateway's device.
-            device_info=DeviceInfo(identifiers={(DOMAIN, gateway.din)}),
+            device_info=DeviceInfo(identifiers={(DOMAIN, din)}),
         )
 
     @property

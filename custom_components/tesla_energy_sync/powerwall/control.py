@@ -11,17 +11,13 @@ accepts; grid charging and the export rule have no local path in the supported m
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from ..clients.errors import AuthenticationError, ClientError, CommandError, RequestError
-from ..clients.powerwall import GridExportRule, OperatingMode
+from ..clients.powerwall import GridExportRule, OperatingMode, PowerwallGateway
 from ..const import DOMAIN
 from .cloud import CloudSettings, PowerwallCloudCoordinator
-
-if TYPE_CHECKING:
-    from .coordinator import PowerwallCoordinator
 
 # The cloud reports the reserve as a whole percent.
 _RESERVE_TOLERANCE = 0.5
@@ -31,17 +27,29 @@ class PowerwallControl:
     """The four settings control may change on one gateway."""
 
     def __init__(
-        self, gateway: PowerwallCoordinator, cloud: PowerwallCloudCoordinator | None
+        self,
+        *,
+        title: str,
+        enabled: bool,
+        gateway: PowerwallGateway,
+        cloud: PowerwallCloudCoordinator | None,
+        refresh: Callable[[], Awaitable[None]],
     ) -> None:
-        """Route through the cloud when there is one, else through the gateway."""
+        """Route through the cloud when there is one, else through the gateway.
+
+        `refresh` re-reads the gateway after a change, so its entities show the new setting.
+        """
+        self.title = title
+        self.enabled = enabled
         self.gateway = gateway
         self.cloud = cloud
+        self._refresh = refresh
 
     async def set_backup_reserve(self, pct: float) -> None:
         """Set the backup reserve in the app's percent."""
         await self._set(
             f"the backup reserve to {pct:g} %",
-            local=lambda: self.gateway.gateway.set_reserve(pct),
+            local=lambda: self.gateway.set_reserve(pct),
             remote=lambda cloud: cloud.client.set_backup_reserve(cloud.site_id, pct),
             check=lambda settings: _reserve_kept(settings, pct),
         )
@@ -51,7 +59,7 @@ class PowerwallControl:
         mode = OperatingMode(mode)
         await self._set(
             f"the operating mode to {mode.value}",
-            local=lambda: self.gateway.gateway.set_mode(mode),
+            local=lambda: self.gateway.set_mode(mode),
             remote=lambda cloud: cloud.client.set_operation(cloud.site_id, mode.value),
             check=lambda settings: _kept("mode", settings.operating_mode, mode.value),
         )
@@ -96,7 +104,7 @@ class PowerwallControl:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="powerwall_cloud_required",
-                translation_placeholders={"title": self.gateway.config_entry.title},
+                translation_placeholders={"title": self.title},
             )
 
     async def _through_cloud(
@@ -107,7 +115,7 @@ class PowerwallControl:
     ) -> None:
         await remote(cloud)
         # pypowerwall's cache would show the gateway's old reserve and mode until it expires.
-        self.gateway.gateway.settings_changed()
+        self.gateway.settings_changed()
         check(await cloud.async_read())
 
     async def _run(self, what: str, command: Awaitable[None], *, cloud: bool = True) -> None:
@@ -122,7 +130,7 @@ class PowerwallControl:
             ) from err
         except ClientError as err:
             raise _error("powerwall_command_failed", what, err) from err
-        await self.gateway.async_refresh()
+        await self._refresh()
 
 
 def _error(key: str, what: str, err: ClientError) -> HomeAssistantError:

@@ -10,16 +10,14 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.helpers.device_registry import DeviceInfo
 
 from ..clients.powerwall import PowerwallGateway, PowerwallSnapshot
-from ..const import CONF_CONTROL, CONF_POLL_INTERVAL, DEFAULT_POWERWALL_POLL_S, DOMAIN
+from ..const import CONF_POLL_INTERVAL, DEFAULT_POWERWALL_POLL_S, DOMAIN
 from ..coordinator import TesCoordinator
 from ..runtime import SourceRuntime
-from .combined import powerwall_combined
+from .cloud import PowerwallCloudCoordinator
 from .control import PowerwallControl
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
-
-    from .cloud import PowerwallCloudCoordinator
 
 
 def powerwall_poll_interval(entry: ConfigEntry[Any]) -> timedelta:
@@ -50,7 +48,6 @@ class PowerwallCoordinator(TesCoordinator[PowerwallSnapshot]):
         self.gateway = gateway
         self._named = False
         self.din = str(entry.unique_id)
-        self.control = PowerwallControl(self, None)
         super().__init__(
             hass,
             entry,
@@ -67,15 +64,6 @@ class PowerwallCoordinator(TesCoordinator[PowerwallSnapshot]):
             self.device_info = powerwall_device(self.din, snapshot, self.gateway.host)
         return snapshot
 
-    def attach_cloud(self, cloud: PowerwallCloudCoordinator) -> None:
-        """Send control through the energy site in the Tesla cloud from now on."""
-        self.control = PowerwallControl(self, cloud)
-
-    @property
-    def control_enabled(self) -> bool:
-        """Return whether the owner enabled control (off by default)."""
-        return bool(self.config_entry.options.get(CONF_CONTROL, False))
-
     def _next_poll_delay(self, data: PowerwallSnapshot) -> timedelta:
         """Poll at the configured interval."""
         return powerwall_poll_interval(self.config_entry)
@@ -88,14 +76,11 @@ class PowerwallCoordinator(TesCoordinator[PowerwallSnapshot]):
 
 @dataclass(kw_only=True)
 class PowerwallRuntime(SourceRuntime):
-    """A gateway: its local coordinator, and the cloud half that carries control (optional)."""
+    """A gateway: its local coordinator, the cloud half (optional), and control over both."""
 
     gateway: PowerwallCoordinator
+    control: PowerwallControl
     cloud: PowerwallCloudCoordinator | None = None
-
-    async def async_stop(self) -> None:
-        """Leave the combined view before the platforms unload."""
-        await powerwall_combined(self.gateway.hass).leave(self.gateway.config_entry.entry_id)
 
 
 type PowerwallConfigEntry = ConfigEntry[PowerwallRuntime]
@@ -109,3 +94,19 @@ def gateway_of(runtime: PowerwallRuntime) -> PowerwallCoordinator:
 def cloud_of(runtime: PowerwallRuntime) -> PowerwallCloudCoordinator | None:
     """Return the cloud settings coordinator (None without cloud credentials)."""
     return runtime.cloud
+
+
+def control_of(coordinator: TesCoordinator[Any]) -> PowerwallControl:
+    """Return the control of the gateway entry that a gateway or cloud coordinator serves."""
+    runtime = coordinator.config_entry.runtime_data
+    assert isinstance(runtime, PowerwallRuntime)  # noqa: S101 - only gateway entries have these
+    return runtime.control
+
+
+def loaded_gateways(hass: HomeAssistant) -> dict[str, PowerwallCoordinator]:
+    """Return the coordinator of every loaded gateway entry, by entry id."""
+    return {
+        entry.entry_id: runtime.gateway
+        for entry in hass.config_entries.async_loaded_entries(DOMAIN)
+        if isinstance(runtime := getattr(entry, "runtime_data", None), PowerwallRuntime)
+    }

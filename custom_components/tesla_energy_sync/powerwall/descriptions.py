@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.components.number import NumberMode
-from homeassistant.components.sensor import (
-    SensorDeviceClass,
-    SensorEntityDescription,
-    SensorStateClass,
-)
+from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy, UnitOfPower, UnitOfTime
 
 from ..clients.powerwall import (
@@ -30,12 +25,12 @@ from ..description import (
     TesSwitchEntityDescription,
 )
 from .cloud import CloudSettings, PowerwallCloudCoordinator
-from .combined import PowerwallCombined
-from .coordinator import PowerwallCoordinator, cloud_of, gateway_of
+from .coordinator import PowerwallCoordinator, cloud_of, control_of, gateway_of
 
 type PowerwallSensor = TesSensorEntityDescription[PowerwallSnapshot, PowerwallCoordinator]
 
-METERS = ("site", "solar", "battery", "load")
+METERS: Final = ("site", "solar", "battery", "load")
+DIRECTIONS: Final = ("imported", "exported")
 # Counters a meter never moves (solar does not import, the home does not export).
 _IDLE_COUNTERS = frozenset({("solar", "imported"), ("load", "exported")})
 
@@ -48,7 +43,8 @@ def _meter(name: str) -> Callable[[PowerwallSnapshot], MeterReading]:
     return get
 
 
-def _power(name: str) -> PowerwallSensor:
+def power_sensor(name: str) -> PowerwallSensor:
+    """Return the power sensor of a meter (the combined device's mirrors it)."""
     meter = _meter(name)
     return TesSensorEntityDescription(
         key=f"{name}_power",
@@ -62,7 +58,8 @@ def _power(name: str) -> PowerwallSensor:
     )
 
 
-def _energy(name: str, direction: str) -> PowerwallSensor:
+def energy_sensor(name: str, direction: str) -> PowerwallSensor:
+    """Return the lifetime counter of a meter in one direction (the combined device's mirrors it)."""
     meter = _meter(name)
     field = f"energy_{direction}_wh"
     return TesSensorEntityDescription(
@@ -82,7 +79,7 @@ def _energy(name: str, direction: str) -> PowerwallSensor:
 
 
 POWERWALL_SENSORS: tuple[PowerwallSensor, ...] = (
-    *(_power(name) for name in METERS),
+    *(power_sensor(name) for name in METERS),
     TesSensorEntityDescription(
         key="battery_level",
         translation_key="battery_level",
@@ -120,7 +117,7 @@ POWERWALL_SENSORS: tuple[PowerwallSensor, ...] = (
         value_fn=lambda snapshot: snapshot.operating_mode,
         attr_fn=lambda snapshot: {"real_mode": snapshot.operating_mode_raw},
     ),
-    *(_energy(name, direction) for name in METERS for direction in ("imported", "exported")),
+    *(energy_sensor(name, direction) for name in METERS for direction in DIRECTIONS),
     TesSensorEntityDescription(
         key="time_remaining",
         translation_key="time_remaining",
@@ -180,79 +177,8 @@ POWERWALL_BINARY_SENSORS: tuple[
 )
 
 
-@dataclass(frozen=True, kw_only=True)
-class CombinedSensorEntityDescription(SensorEntityDescription):
-    """A sensor of the combined device; `energy` names the counter it accumulates, if any."""
-
-    value_fn: Callable[[PowerwallCombined], float | None]
-    energy: str | None = None
-
-
-def _combined_power(name: str) -> CombinedSensorEntityDescription:
-    base = _power(name)
-    return CombinedSensorEntityDescription(
-        key=base.key,
-        translation_key=base.translation_key,
-        device_class=base.device_class,
-        native_unit_of_measurement=base.native_unit_of_measurement,
-        state_class=base.state_class,
-        suggested_display_precision=0,
-        value_fn=lambda combined: combined.power_w(name),
-    )
-
-
-def _combined_energy(name: str, direction: str) -> CombinedSensorEntityDescription:
-    base = _energy(name, direction)
-    counter = f"{name}_{direction}"
-    return CombinedSensorEntityDescription(
-        key=base.key,
-        translation_key=base.translation_key,
-        device_class=base.device_class,
-        native_unit_of_measurement=base.native_unit_of_measurement,
-        suggested_unit_of_measurement=base.suggested_unit_of_measurement,
-        state_class=base.state_class,
-        suggested_display_precision=2,
-        entity_registry_enabled_default=base.entity_registry_enabled_default,
-        energy=counter,
-        value_fn=lambda combined: combined.energy_wh.get(counter, 0.0),
-    )
-
-
-POWERWALL_COMBINED_SENSORS: tuple[CombinedSensorEntityDescription, ...] = (
-    *(_combined_power(name) for name in METERS),
-    CombinedSensorEntityDescription(
-        key="battery_level",
-        translation_key="battery_level",
-        device_class=SensorDeviceClass.BATTERY,
-        native_unit_of_measurement=PERCENTAGE,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=1,
-        value_fn=lambda combined: combined.battery_level_pct(),
-    ),
-    CombinedSensorEntityDescription(
-        key="battery_capacity",
-        translation_key="battery_capacity",
-        device_class=SensorDeviceClass.ENERGY_STORAGE,
-        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
-        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=2,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda combined: combined.capacity_wh(),
-    ),
-    *(
-        _combined_energy(name, direction)
-        for name in METERS
-        for direction in ("imported", "exported")
-    ),
-)
-
-
-def _control_enabled(coordinator: PowerwallCoordinator) -> bool:
-    return coordinator.control_enabled
-
-
-def _cloud_control_enabled(cloud: PowerwallCloudCoordinator) -> bool:
-    return cloud.gateway.control_enabled
+def _control_enabled(coordinator: PowerwallCoordinator | PowerwallCloudCoordinator) -> bool:
+    return control_of(coordinator).enabled
 
 
 def _reserve(snapshot: PowerwallSnapshot) -> float | None:
@@ -272,7 +198,7 @@ POWERWALL_NUMBERS: tuple[TesNumberEntityDescription[Any, Any], ...] = (
         mode=NumberMode.SLIDER,
         exists_fn=_control_enabled,
         value_fn=_reserve,
-        set_fn=lambda coordinator, value: coordinator.control.set_backup_reserve(value),
+        set_fn=lambda coordinator, value: control_of(coordinator).set_backup_reserve(value),
     ),
 )
 
@@ -284,7 +210,7 @@ POWERWALL_SELECTS: tuple[TesSelectEntityDescription[Any, Any], ...] = (
         options=[str(mode) for mode in OperatingMode],
         exists_fn=_control_enabled,
         current_fn=lambda snapshot: snapshot.operating_mode,
-        select_fn=lambda coordinator, option: coordinator.control.set_operating_mode(
+        select_fn=lambda coordinator, option: control_of(coordinator).set_operating_mode(
             OperatingMode(option)
         ),
     ),
@@ -294,11 +220,9 @@ POWERWALL_SELECTS: tuple[TesSelectEntityDescription[Any, Any], ...] = (
         translation_key="export_rule",
         coordinator_fn=cloud_of,
         options=[str(rule) for rule in GridExportRule],
-        exists_fn=_cloud_control_enabled,
+        exists_fn=_control_enabled,
         current_fn=lambda settings: settings.export_rule,
-        select_fn=lambda cloud, option: cloud.gateway.control.set_grid_export(
-            GridExportRule(option)
-        ),
+        select_fn=lambda cloud, option: control_of(cloud).set_grid_export(GridExportRule(option)),
     ),
 )
 
@@ -307,8 +231,8 @@ POWERWALL_SWITCHES: tuple[TesSwitchEntityDescription, ...] = (
         key="grid_charging",
         translation_key="grid_charging",
         coordinator_fn=cloud_of,
-        exists_fn=_cloud_control_enabled,
+        exists_fn=_control_enabled,
         is_on_fn=lambda cloud: bool(cloud.data.grid_charging),
-        set_fn=lambda cloud, enabled: cloud.gateway.control.set_grid_charging(enabled),
+        set_fn=lambda cloud, enabled: control_of(cloud).set_grid_charging(enabled),
     ),
 )

@@ -38,13 +38,13 @@ async def _async_control(
     )
     runtime = entry.runtime_data
     assert isinstance(runtime, PowerwallRuntime)  # noqa: S101 - target_entry checked the kind
-    if not runtime.gateway.control_enabled:
+    if not runtime.control.enabled:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="powerwall_control_disabled",
             translation_placeholders={"title": entry.title},
         )
-    await command(runtime.gateway.control, call.data[key])
+    await command(runtime.control, call.data[key])
 
 
 _CONTROL: dict[str, tuple[str, Any, Callable[[PowerwallControl, Any], Awaitable[None]]]] = {

@@ -23,14 +23,14 @@ from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
 from ..clients.powerwall_models import app_to_raw_pct
 from ..const import DOMAIN
-from .combined import METERS, powerwall_combined
-from .coordinator import PowerwallRuntime
+from .combined.values import PowerwallCombined
+from .coordinator import loaded_gateways
+from .descriptions import METERS
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from ..clients.powerwall import PowerwallSnapshot
-    from .combined import PowerwallCombined
 
 COMBINED: Final = "combined"
 _HEADERS: Final = {"Access-Control-Allow-Origin": "*"}
@@ -134,15 +134,15 @@ class PowerwallProxyView(HomeAssistantView):
 
 
 def _body(hass: HomeAssistant, target: str, endpoint: str) -> Any:
+    gateways = loaded_gateways(hass)
     if target == COMBINED:
-        combined = powerwall_combined(hass)
+        # Every loaded gateway, whether or not the combined device has been added.
+        combined = PowerwallCombined(gateways)
         if len(combined.members) < 2:
             return None
         return _COMBINED[endpoint](combined)
-    for entry in hass.config_entries.async_loaded_entries(DOMAIN):
-        runtime = entry.runtime_data
-        if isinstance(runtime, PowerwallRuntime) and entry.unique_id == target:
-            coordinator = runtime.gateway
+    for coordinator in gateways.values():
+        if coordinator.din == target:
             if not coordinator.last_update_success or coordinator.data is None:
                 return None
             return _GATEWAY[endpoint](coordinator.data)

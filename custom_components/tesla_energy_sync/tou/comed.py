@@ -7,7 +7,8 @@ of real-time prices), so the table is a persistence forecast: every clock hour t
 hour's price one day before the date the fold says it stands for. The current hour takes its
 running average; the hours already past today stand for tomorrow and take today's averages; the
 hours still to come today have no price yet and take yesterday's. ComEd has no export price, so
-every sell price is 0, and negative averages are clamped to 0 like Amber's.
+every sell price is 0, and negative averages are clamped to 0 like Amber's. The planner reads
+the normalised series of tariff.py; `build_comed_tariff` adapts ComEd's own prices.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from ..clients.comed import ComEdPrice
+from ..tariff import PriceInterval, comed_series
 from .errors import MissingPrices, StalePrices
 from .models import SLOTS_PER_DAY, PlannedTariff, PlanOptions, SlotPrice, SlotSource
 from .tariff import PERIOD_NAMES, build_tariff_content, fingerprint, round_price
@@ -35,7 +37,7 @@ COMED_OPTIONS = PlanOptions(
     currency="USD",
 )
 
-__all__ = ["CHICAGO", "COMED_OPTIONS", "build_comed_tariff"]
+__all__ = ["CHICAGO", "COMED_OPTIONS", "build_comed_tariff", "plan_hourly_tariff"]
 
 type HourKey = tuple[dt.date, int]
 
@@ -47,10 +49,10 @@ def _hour_key(moment: dt.datetime) -> HourKey:
 
 
 def _hourly_averages(published: dict[dt.datetime, float]) -> dict[HourKey, float]:
-    """Return the mean price (c/kWh) of every Chicago hour that has any 5-minute price."""
+    """Return the mean price per kWh of every Chicago hour that has any 5-minute price."""
     groups: dict[HourKey, list[float]] = {}
-    for end, cents in published.items():
-        groups.setdefault(_hour_key(end - INTERVAL), []).append(cents)
+    for end, price in published.items():
+        groups.setdefault(_hour_key(end - INTERVAL), []).append(price)
     return {key: sum(found) / len(found) for key, found in groups.items()}
 
 
@@ -61,19 +63,19 @@ def _running_average(published: dict[dt.datetime, float], now: dt.datetime) -> f
     repeated DST hour's running average therefore holds only the hour in progress.
     """
     hour_start = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
-    done = [cents for end, cents in published.items() if end - INTERVAL >= hour_start]
+    done = [price for end, price in published.items() if end - INTERVAL >= hour_start]
     if done:
         return sum(done) / len(done)
     # ComEd's own current-hour average shows the newest price (the previous hour's last) then.
     return published[max(published)]
 
 
-def _fill(cents: list[float | None]) -> list[float]:
+def _fill(prices: list[float | None]) -> list[float]:
     """Carry the last known hour forward in fold order; leading gaps take the first known price."""
-    known = [value for value in cents if value is not None]
+    known = [value for value in prices if value is not None]
     last = known[0]
     result: list[float] = []
-    for value in cents:
+    for value in prices:
         last = last if value is None else value
         result.append(last)
     return result
@@ -85,10 +87,20 @@ def build_comed_tariff(
     now: dt.datetime,
     options: PlanOptions | None = None,
 ) -> PlannedTariff:
+    """Return the tariff planned from ComEd's own 5-minute prices (see `plan_hourly_tariff`)."""
+    return plan_hourly_tariff(comed_series(prices).intervals, now=now, options=options)
+
+
+def plan_hourly_tariff(
+    intervals: Sequence[PriceInterval],
+    *,
+    now: dt.datetime,
+    options: PlanOptions | None = None,
+) -> PlannedTariff:
     """Return the USD tariff for the 24 h from now, or raise PlanError when the prices can't be trusted.
 
     Args:
-        prices: ComEd 5-minute prices (ideally the last 24 h), `time` the interval's end.
+        intervals: the normalised 5-minute intervals (ideally the last 24 h) of the import price.
         now: the aware current time.
         options: abort thresholds and names; COMED_OPTIONS when None. The currency is always USD.
 
@@ -102,7 +114,11 @@ def build_comed_tariff(
     options = dataclasses.replace(options or COMED_OPTIONS, currency="USD")
     # Only intervals that ended by now are real; a price stamped twice (overlapping fetches)
     # counts once.
-    published = {price.time: price.cents_per_kwh for price in prices if price.time <= now}
+    published = {
+        interval.end: interval.import_price
+        for interval in intervals
+        if interval.end <= now and interval.import_price is not None
+    }
     newest = max(published, default=None)
     if newest is None or newest < now - options.max_age:
         raise StalePrices(newest, now)
@@ -113,7 +129,7 @@ def build_comed_tariff(
     current_slot = local.hour * 2 + local.minute // 30
     first = dt.datetime.combine(today, dt.time(current_slot // 2, 30 * (current_slot % 2)))
     current_hour = (today, local.hour)
-    cents: list[float | None] = []
+    values: list[float | None] = []
     sources: list[SlotSource] = []
     starts: list[dt.datetime] = []
     for step in range(SLOTS_PER_DAY):
@@ -126,11 +142,11 @@ def build_comed_tariff(
         if current_hour in (stands_for, source):
             # Both halves of the current hour (after half past, the first half stands for
             # tomorrow's, whose source is this very hour): the running average.
-            cents.append(running)
+            values.append(running)
             sources.append(SlotSource.LIVE)
             continue
         value = hours.get(source)
-        cents.append(value)
+        values.append(value)
         sources.append(
             SlotSource.CARRIED
             if value is None
@@ -138,10 +154,10 @@ def build_comed_tariff(
             if wall.date() > today
             else SlotSource.OTHER_DAY
         )
-    missing = sum(value is None for value in cents)
+    missing = sum(value is None for value in values)
     if missing > options.max_missing:
         raise MissingPrices(missing, options.max_missing)
-    buys = [round_price(value / 100) for value in _fill(cents)]
+    buys = [round_price(value) for value in _fill(values)]
     rows = tuple(
         SlotPrice(
             period=PERIOD_NAMES[(current_slot + step) % SLOTS_PER_DAY],

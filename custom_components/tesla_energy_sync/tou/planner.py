@@ -1,8 +1,9 @@
-"""Plan a Tesla tariff from Amber prices: the next 24 h folded into one day of half hours.
+"""Plan a Tesla tariff from interval prices (Amber): the next 24 h folded into one day of half hours.
 
 The table has no dates, so each clock half hour holds the price of its next occurrence: the
 current slot the live price, later slots today's, earlier slots tomorrow's. Prices are bucketed
 by interval start in the Powerwall's own time zone, so DST states line up with the gateway clock.
+The planner reads the normalised series of tariff.py; `build_tariff` adapts Amber's own intervals.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import datetime as dt
 
 from ..clients.amber_models import ChannelType, Interval
+from ..tariff import PriceInterval, amber_series
 from . import buckets as bk
 from .errors import MissingPrices, StalePrices
 from .models import SLOTS_PER_DAY, PlannedTariff, PlanOptions, SlotPrice, SlotSource
@@ -20,7 +22,7 @@ from .validate import validate_tariff
 
 SPIKE_MARGIN = 1.0  # $/kWh above the best sell price, so the battery never buys ahead of a spike
 
-__all__ = ["PlanOptions", "PlannedTariff", "build_tariff"]
+__all__ = ["PlanOptions", "PlannedTariff", "build_tariff", "plan_tariff"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,22 +37,22 @@ class _Slot:
 
 @dataclass(slots=True)
 class _Column:
-    """One side's prices (c/kWh in Amber's sign) in time order, and what may fill its gaps."""
+    """One side's prices per kWh in time order, and what may fill its gaps."""
 
-    cents: list[float | None]
+    prices: list[float | None]
     sources: list[SlotSource]
     other_day: dict[int, float]
 
     def missing(self) -> int:
         """Return how many slots have no price for the date they stand for."""
-        return sum(value is None for value in self.cents)
+        return sum(value is None for value in self.prices)
 
     def filled(self) -> tuple[list[float], list[SlotSource]]:
         """Fill gaps: same clock time on the other day, else carry forward, else back-fill."""
-        values = list(self.cents)
+        values = list(self.prices)
         sources = list(self.sources)
-        for position, cents in self.other_day.items():
-            values[position], sources[position] = cents, SlotSource.OTHER_DAY
+        for position, price in self.other_day.items():
+            values[position], sources[position] = price, SlotSource.OTHER_DAY
         known = [value for value in values if value is not None]
         # Leading gaps take the first published price; later gaps carry the last one forward.
         last = known[0]
@@ -79,35 +81,38 @@ def _fold(now: dt.datetime, site_tz: dt.tzinfo) -> list[_Slot]:
     return slots
 
 
-def _check_fresh(intervals: Sequence[Interval], now: dt.datetime, options: PlanOptions) -> None:
-    """Raise StalePrices unless the payload's newest settled or live price is recent."""
-    newest = bk.newest_settled_end(intervals)
+def _check_fresh(
+    intervals: Sequence[PriceInterval], side: bk.Side, now: dt.datetime, options: PlanOptions
+) -> None:
+    """Raise StalePrices unless the side's newest settled or live price is recent."""
+    newest = bk.newest_settled_end(intervals, side)
     if newest is None or newest < now - options.max_age:
         raise StalePrices(newest, now)
 
 
 def _column(
-    intervals: Sequence[Interval],
+    intervals: Sequence[PriceInterval],
+    side: bk.Side,
     slots: list[_Slot],
     now: dt.datetime,
     site_tz: dt.tzinfo,
     options: PlanOptions,
 ) -> _Column:
     """Return one side's price for each slot, the live price in the current one."""
-    found = bk.points(intervals, options.forecast_type)
+    found = bk.points(intervals, side, options.forecast_type)
     table = bk.buckets(found, site_tz)
     column = _Column([], [], {})
     for position, slot in enumerate(slots):
         bucket = table.get(slot.key)
-        column.cents.append(None if bucket is None else bucket.cents)
+        column.prices.append(None if bucket is None else bucket.price)
         column.sources.append(SlotSource.FORECAST if bucket is None else bucket.source)
         spare = table.get((slot.other_day, slot.key[1], slot.key[2]))
         if bucket is None and spare is not None:
-            column.other_day[position] = spare.cents
+            column.other_day[position] = spare.price
     if options.live_current_slot:
         live = bk.live_price(found, now, slots[0].start)
         if live is not None:
-            column.cents[0], column.sources[0] = live, SlotSource.LIVE
+            column.prices[0], column.sources[0] = live, SlotSource.LIVE
             column.other_day.pop(0, None)
     return column
 
@@ -125,11 +130,41 @@ def build_tariff(
     site_tz: dt.tzinfo,
     options: PlanOptions | None = None,
 ) -> PlannedTariff:
-    """Return the tariff for the 24 h from now, or raise PlanError when the prices can't be trusted.
+    """Return the tariff planned from Amber's own intervals (see `plan_tariff`).
 
     Args:
         general: Amber intervals of the general channel (other channels are ignored).
         feed_in: intervals of the feed-in channel, or None when the site has none (sell 0).
+        now: the aware current time.
+        site_tz: the Powerwall's installation_time_zone.
+        options: forecast band, spike protection and abort thresholds.
+    """
+    buy = _channel(general, ChannelType.GENERAL)
+    sell = [] if feed_in is None else _channel(feed_in, ChannelType.FEED_IN)
+    series = amber_series([*buy, *sell], exports=feed_in is not None)
+    return plan_tariff(
+        series.intervals, exports=series.exports, now=now, site_tz=site_tz, options=options
+    )
+
+
+def _channel(intervals: Sequence[Interval], channel: ChannelType) -> list[Interval]:
+    """Return the intervals of one channel; other channels in the list are ignored."""
+    return [interval for interval in intervals if interval.channel_type is channel]
+
+
+def plan_tariff(
+    intervals: Sequence[PriceInterval],
+    *,
+    exports: bool,
+    now: dt.datetime,
+    site_tz: dt.tzinfo,
+    options: PlanOptions | None = None,
+) -> PlannedTariff:
+    """Return the tariff for the 24 h from now, or raise PlanError when the prices can't be trusted.
+
+    Args:
+        intervals: the tariff's normalised intervals: buy from import prices, sell from export.
+        exports: whether the tariff pays for export; without it every sell price is 0.
         now: the aware current time.
         site_tz: the Powerwall's installation_time_zone.
         options: forecast band, spike protection and abort thresholds.
@@ -141,27 +176,22 @@ def build_tariff(
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     options = options or PlanOptions()
-    buy_intervals = bk.channel_intervals(general, ChannelType.GENERAL)
-    _check_fresh(buy_intervals, now, options)
-    sell_intervals = None if feed_in is None else bk.channel_intervals(feed_in, ChannelType.FEED_IN)
-    if sell_intervals is not None:
-        _check_fresh(sell_intervals, now, options)
+    _check_fresh(intervals, bk.Side.BUY, now, options)
+    if exports:
+        _check_fresh(intervals, bk.Side.SELL, now, options)
     slots = _fold(now, site_tz)
-    buy = _column(buy_intervals, slots, now, site_tz, options)
+    buy = _column(intervals, bk.Side.BUY, slots, now, site_tz, options)
     sell = (
-        _no_channel()
-        if sell_intervals is None
-        else _column(sell_intervals, slots, now, site_tz, options)
+        _column(intervals, bk.Side.SELL, slots, now, site_tz, options) if exports else _no_channel()
     )
     missing = buy.missing() + sell.missing()
     if missing > options.max_missing:
         raise MissingPrices(missing, options.max_missing)
-    buy_cents, buy_sources = buy.filled()
-    sell_cents, sell_sources = sell.filled()
-    # Amber's feed-in is negative when the customer is paid; Tesla's sell price is positive.
-    sells = [round_price(-cents / 100) for cents in sell_cents]
-    buys = [round_price(cents / 100) for cents in buy_cents]
-    spiking = bk.spike_slots(buy_intervals, site_tz) if options.spike_protection else set()
+    buy_prices, buy_sources = buy.filled()
+    sell_prices, sell_sources = sell.filled()
+    sells = [round_price(price) for price in sell_prices]
+    buys = [round_price(price) for price in buy_prices]
+    spiking = bk.spike_slots(intervals, site_tz) if options.spike_protection else set()
     ceiling = round_price(max(sells) + SPIKE_MARGIN)
     rows = [
         SlotPrice(

@@ -1,9 +1,10 @@
-"""TOU sync: turn the linked Amber entry's prices into the Powerwall's tariff, safely.
+"""TOU sync: turn the linked tariff entry's prices into the Powerwall's tariff, safely.
 
-Each sync: build the tariff (the planner refuses missing or stale prices), skip it when it
-equals the last one sent or when this price interval already had an upload, upload, read the
-site's tariff back and compare. Any failure leaves the previous tariff in place and raises a
-repair issue; the next success clears it.
+Automatic sync listens to the linked tariff and syncs once per price interval: as soon as the
+interval's price is final, or at a deadline with what it has. Each sync: build the tariff (the
+planner refuses missing or stale prices), skip it when it equals the last one sent or when this
+price interval already had an upload, upload, read the site's tariff back and compare. Any
+failure leaves the previous tariff in place and raises a repair issue; the next success clears it.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-from homeassistant.helpers.event import async_track_utc_time_change
+from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
-from ..clients.amber_models import ChannelType, Interval
 from ..clients.errors import AuthenticationError, ClientError, RateLimitError
 from ..clients.tesla_energy_models import SiteInfo
-from ..comed.coordinator import ComEdData
 from ..const import (
     CONF_AUTOMATIC,
     CONF_ENERGY_SITE_ID,
@@ -32,23 +33,26 @@ from ..const import (
     DOMAIN,
     LOGGER,
     PRICE_PERIOD,
+    TOU_FINAL_DEADLINE,
     TOU_SITE_INFO_INTERVAL,
-    TOU_SYNC_SECOND,
+    TOU_SYNC_DEBOUNCE,
     EntryKind,
 )
-from ..coordinator import TesCoordinator, interval_start
+from ..coordinator import TesCoordinator, interval_start, next_aligned
 from ..runtime import SourceRuntime
-from ..tou.comed import build_comed_tariff
+from ..tariff import Billing
+from ..tou.comed import plan_hourly_tariff
 from ..tou.errors import MissingPrices, PlanError, StalePrices
-from ..tou.planner import build_tariff
+from ..tou.models import PlanOptions
+from ..tou.planner import plan_tariff
 from ..tou.validate import same_rates
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
-    from ..amber.coordinator import AmberData
     from ..clients.tesla_energy import TeslaEnergyClient
+    from ..tariff import PriceSeries, TariffSource
     from ..tou.models import PlannedTariff
 
 
@@ -95,17 +99,30 @@ class TouSyncState:
 
 
 class TouSyncCoordinator(TesCoordinator[TouSyncState]):
-    """Reads the energy site every 30 minutes and syncs its tariff after each price change."""
+    """Reads the energy site every 30 minutes and syncs its tariff once per price interval."""
 
     def __init__(
         self, hass: HomeAssistant, entry: ConfigEntry[Any], client: TeslaEnergyClient
     ) -> None:
-        """Keep the client; the sync timer starts with the first refresh."""
+        """Keep the client; the tariff is followed from the first refresh on."""
         self.client = client
         self.site_id = int(entry.data[CONF_ENERGY_SITE_ID])
         self._uploaded_slot: datetime | None = None
         self._sent_fingerprint: str | None = None
         self._blocked_until: datetime | None = None
+        # The price interval automatic sync last ran for: once per interval, final or deadline.
+        self._attempted_slot: datetime | None = None
+        self._unsub_tariff: CALLBACK_TYPE | None = None
+        self._unsub_deadline: CALLBACK_TYPE | None = None
+        # A final price arrives with other updates close by (its forecasts, a re-render);
+        # the sync waits for them to settle and reads the series once.
+        self._final_debouncer: Debouncer[Any] = Debouncer(
+            hass,
+            LOGGER,
+            cooldown=TOU_SYNC_DEBOUNCE.total_seconds(),
+            immediate=False,
+            function=self._async_final_sync,
+        )
         super().__init__(
             hass,
             entry,
@@ -121,15 +138,103 @@ class TouSyncCoordinator(TesCoordinator[TouSyncState]):
         )
 
     async def _async_setup_source(self) -> None:
-        """Sync a little after every 5-minute price boundary while automatic sync is on."""
-        self.config_entry.async_on_unload(
-            async_track_utc_time_change(
-                self.hass,
-                self._async_scheduled_sync,
-                minute=list(range(0, 60, int(PRICE_PERIOD.total_seconds() // 60))),
-                second=TOU_SYNC_SECOND,
+        """Follow the linked tariff (across its reloads) and arm the per-interval deadline."""
+        if (linked := self._linked_entry()) is not None:
+            # The callback list survives the linked entry's reloads, so each new coordinator
+            # it builds is followed; it is removed when this entry unloads.
+            self.config_entry.async_on_unload(
+                linked.async_on_state_change(self._linked_state_changed)
             )
+        self._follow_tariff()
+        self._arm_deadline()
+
+    def _linked_entry(self) -> ConfigEntry[Any] | None:
+        return self.hass.config_entries.async_get_entry(self.config_entry.data[CONF_TARIFF_ENTRY])
+
+    def _tariff_source(self) -> TariffSource | None:
+        """Return the linked entry's prices while it is loaded."""
+        linked = self._linked_entry()
+        if linked is None or linked.state is not ConfigEntryState.LOADED:
+            return None
+        source: TariffSource | None = linked.runtime_data.tariff()
+        return source
+
+    @callback
+    def _linked_state_changed(self) -> None:
+        """Follow the tariff's new coordinator once it is loaded again; drop the old one."""
+        self._follow_tariff()
+
+    @callback
+    def _follow_tariff(self) -> None:
+        self._stop_following()
+        if (source := self._tariff_source()) is not None:
+            self._unsub_tariff = source.async_add_listener(self._tariff_updated)
+
+    @callback
+    def _stop_following(self) -> None:
+        if self._unsub_tariff is not None:
+            self._unsub_tariff()
+            self._unsub_tariff = None
+
+    @callback
+    def _tariff_updated(self) -> None:
+        """Sync soon once this interval's price is final (the deadline covers the rest)."""
+        if not self.automatic or self.data is None:
+            return
+        now = dt_util.utcnow()
+        if interval_start(now, PRICE_PERIOD) == self._attempted_slot:
+            return
+        if self._final(now):
+            self._final_debouncer.async_schedule_call()
+
+    def _final(self, now: datetime) -> bool:
+        """Return whether the linked tariff's price for the interval at `now` is final."""
+        source = self._tariff_source()
+        current = None if source is None else source.current(now)
+        # A source that publishes after the fact (ComEd) is final for this interval once its
+        # newest price is the one that closed at its start.
+        return (
+            current is not None
+            and not current.estimate
+            and current.end >= interval_start(now, PRICE_PERIOD)
         )
+
+    async def _async_final_sync(self) -> None:
+        await self._async_automatic_sync(final_only=True)
+
+    @callback
+    def _arm_deadline(self) -> None:
+        when = next_aligned(dt_util.utcnow(), PRICE_PERIOD, TOU_FINAL_DEADLINE)
+        self._unsub_deadline = async_track_point_in_utc_time(self.hass, self._deadline, when)
+
+    @callback
+    def _deadline(self, _now: datetime) -> None:
+        """Sync with what the tariff has when no final price came in time."""
+        self._arm_deadline()
+        if self.automatic and self.data is not None:
+            self.config_entry.async_create_background_task(
+                self.hass, self._async_automatic_sync(final_only=False), "tou sync deadline"
+            )
+
+    async def _async_automatic_sync(self, *, final_only: bool) -> None:
+        """Run this interval's automatic sync, unless it ran (or automatic sync went off)."""
+        now = dt_util.utcnow()
+        slot = interval_start(now, PRICE_PERIOD)
+        if not self.automatic or self.data is None or slot == self._attempted_slot:
+            return
+        if final_only and not self._final(now):
+            return
+        self._attempted_slot = slot
+        await self.async_sync()
+
+    async def async_shutdown(self) -> None:
+        """Stop following the tariff and the deadline too."""
+        self._stop_following()
+        if self._unsub_deadline is not None:
+            self._unsub_deadline()
+            self._unsub_deadline = None
+        self._final_debouncer.async_shutdown()
+        await super().async_shutdown()
 
     async def _async_fetch(self) -> TouSyncState:
         """Read the site (time zone, current tariff); keep the sync history."""
@@ -170,10 +275,6 @@ class TouSyncCoordinator(TesCoordinator[TouSyncState]):
         else:
             self.async_update_listeners()
 
-    async def _async_scheduled_sync(self, _now: datetime) -> None:
-        if self.automatic and self.data is not None:
-            await self.async_sync()
-
     async def async_sync(self, *, dry_run: bool = False) -> SyncResult:
         """Build and (unless dry run) upload the tariff; return what happened."""
         now = dt_util.utcnow()
@@ -183,11 +284,18 @@ class TouSyncCoordinator(TesCoordinator[TouSyncState]):
         return result
 
     async def _sync(self, now: datetime, *, dry_run: bool) -> SyncResult:
-        prices = self._prices()
-        if prices is None:
+        source = self._tariff_source()
+        series = None if source is None else source.series
+        if source is None or series is None:
             return SyncResult(at=now, result="no_prices", detail="the linked tariff is not loaded")
+        if source.current(now) is None:
+            # Its newest answer ended before now: planning from it would present old prices
+            # as the current ones.
+            return SyncResult(
+                at=now, result="stale_prices", detail="the linked tariff has no price for now"
+            )
         try:
-            planned = self._plan(prices, now)
+            planned = self._plan(series, now)
         except MissingPrices as err:
             return SyncResult(at=now, result="missing_prices", detail=str(err))
         except StalePrices as err:
@@ -205,44 +313,21 @@ class TouSyncCoordinator(TesCoordinator[TouSyncState]):
             return SyncResult(at=now, result="rate_limited", planned=planned)
         return await self._upload(planned, now, slot)
 
-    def _prices(self) -> AmberData | ComEdData | None:
-        entry_id = self.config_entry.data[CONF_TARIFF_ENTRY]
-        linked = self.hass.config_entries.async_get_entry(entry_id)
-        if linked is None or linked.state is not ConfigEntryState.LOADED:
-            return None
-        prices = linked.runtime_data.tariff()
-        if prices is None or not prices.last_update_success or prices.data is None:
-            return None
-        data: AmberData | ComEdData = prices.data
-        return data
-
-    def _plan(self, prices: AmberData | ComEdData, now: datetime) -> PlannedTariff:
-        if isinstance(prices, ComEdData):
+    def _plan(self, series: PriceSeries, now: datetime) -> PlannedTariff:
+        if series.billing is Billing.HOURLY_AVERAGE:
             # ComEd's hourly prices are Chicago's; the tariff is hourly, duplicated per half hour.
-            return build_comed_tariff(prices.recent, now=now)
-        return self._plan_amber(prices, now)
-
-    def _plan_amber(self, prices: AmberData, now: datetime) -> PlannedTariff:
-        def channel(kind: ChannelType) -> list[Interval] | None:
-            found = prices.channels.get(kind)
-            if found is None:
-                return None
-            items: list[Interval] = [found.current, *found.forecasts]
-            if found.previous is not None:
-                items.insert(0, found.previous)
-            if found.next is not None:
-                items.append(found.next)
-            return items
-
-        general = channel(ChannelType.GENERAL) or []
-        feed_in = channel(ChannelType.FEED_IN)
-        if feed_in is None and prices.site.has_channel(ChannelType.FEED_IN):
-            feed_in = []  # the site has feed-in but this payload lacked it: the planner refuses
+            return plan_hourly_tariff(series.intervals, now=now)
         site_tz = self.data.time_zone if self.data else None
         if site_tz is None:
             # Without the site's zone the half hours cannot be placed; never guess one.
             raise PlanError("the energy site reports no installation_time_zone")
-        return build_tariff(general, feed_in, now=now, site_tz=site_tz)
+        return plan_tariff(
+            series.intervals,
+            exports=series.exports,
+            now=now,
+            site_tz=site_tz,
+            options=PlanOptions(currency=series.currency),
+        )
 
     async def _upload(self, planned: PlannedTariff, now: datetime, slot: datetime) -> SyncResult:
         try:

@@ -10,9 +10,11 @@ from homeassistant.const import CONF_ACCESS_TOKEN
 from homeassistant.helpers.selector import SelectOptionDict, SelectSelector, SelectSelectorConfig
 import probatio
 
+from .. import validation
 from ..clients.tesla_energy import DEFAULT_TESLA_BASE_URL
 from ..clients.tesla_energy_models import EnergySite
 from ..const import (
+    CONF_ACCOUNT_ENTRY,
     CONF_BASE_URL,
     CONF_ENERGY_SITE_ID,
     CONF_KIND,
@@ -25,10 +27,11 @@ from ..flow_helpers import (
     PASSWORD,
     TokenUpdateSteps,
     advanced,
-    entered_base_url,
     fetch_energy_sites,
     picker,
+    validated,
 )
+from ..tesla_account.account import account_energy_sites, account_options
 
 
 class TouSyncSteps(TokenUpdateSteps):
@@ -51,20 +54,34 @@ class TouSyncSteps(TokenUpdateSteps):
         ]
         if not tariffs:
             return self.async_abort(reason="no_tariff_entry")
+        # With a Tesla account configured, the sync borrows its session instead of a token.
+        accounts = account_options(self.hass)
         errors: dict[str, str] = {}
         if user_input is not None:
-            base_url = entered_base_url(user_input, DEFAULT_TESLA_BASE_URL)
-            self._energy_sites, error = await fetch_energy_sites(
-                self.hass, user_input[CONF_ACCESS_TOKEN], base_url
-            )
+            # The form shown decides (an account added or removed meanwhile changes nothing).
+            if CONF_ACCOUNT_ENTRY in user_input:
+                values = {CONF_ACCOUNT_ENTRY: user_input[CONF_ACCOUNT_ENTRY]}
+                self._energy_sites, error = await account_energy_sites(
+                    self.hass, user_input[CONF_ACCOUNT_ENTRY]
+                )
+            else:
+                values, errors = validated(
+                    user_input,
+                    {CONF_ACCESS_TOKEN: validation.token},
+                    base_url=DEFAULT_TESLA_BASE_URL,
+                )
+                error = ""
+                if not errors:
+                    self._energy_sites, error = await fetch_energy_sites(
+                        self.hass, values[CONF_ACCESS_TOKEN], values[CONF_BASE_URL]
+                    )
             if error:
                 errors["base"] = error
-            else:
+            if not errors:
                 self._tou = {
                     CONF_KIND: EntryKind.TOU_SYNC,
                     CONF_TARIFF_ENTRY: user_input[CONF_TARIFF_ENTRY],
-                    CONF_ACCESS_TOKEN: user_input[CONF_ACCESS_TOKEN],
-                    CONF_BASE_URL: base_url,
+                    **values,
                 }
                 if len(self._energy_sites) == 1:
                     return await self._create_tou_entry(self._energy_sites[0])
@@ -73,9 +90,16 @@ class TouSyncSteps(TokenUpdateSteps):
             probatio.Required(CONF_TARIFF_ENTRY): SelectSelector(
                 SelectSelectorConfig(options=tariffs)
             ),
-            probatio.Required(CONF_ACCESS_TOKEN): PASSWORD,
-            **advanced(DEFAULT_TESLA_BASE_URL),
         }
+        if accounts:
+            schema[probatio.Required(CONF_ACCOUNT_ENTRY)] = SelectSelector(
+                SelectSelectorConfig(options=accounts)
+            )
+        else:
+            schema |= {
+                probatio.Required(CONF_ACCESS_TOKEN): PASSWORD,
+                **advanced(DEFAULT_TESLA_BASE_URL),
+            }
         return self.async_show_form(
             step_id="tou_sync", data_schema=probatio.Schema(schema), errors=errors
         )
@@ -114,7 +138,37 @@ class TouSyncSteps(TokenUpdateSteps):
 
     async def tou_reconfigure(self, user_input: dict[str, Any] | None) -> ConfigFlowResult:
         """Change the token or base URL of an existing entry (same energy site)."""
+        if CONF_ACCOUNT_ENTRY in self._get_reconfigure_entry().data:
+            return await self._tou_account_reconfigure(user_input)
         return await self._tou_update_step("reconfigure", user_input, with_url=True)
+
+    async def _tou_account_reconfigure(self, user_input: dict[str, Any] | None) -> ConfigFlowResult:
+        """Pick the Tesla account the sync borrows its session from; it must hold the site."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            sites, error = await account_energy_sites(self.hass, user_input[CONF_ACCOUNT_ENTRY])
+            if error:
+                errors["base"] = error
+            elif entry.data[CONF_ENERGY_SITE_ID] not in {site.energy_site_id for site in sites}:
+                errors["base"] = "site_not_found"
+            else:
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_ACCOUNT_ENTRY: user_input[CONF_ACCOUNT_ENTRY]}
+                )
+        schema = probatio.Schema(
+            {
+                probatio.Required(
+                    CONF_ACCOUNT_ENTRY, default=entry.data[CONF_ACCOUNT_ENTRY]
+                ): SelectSelector(SelectSelectorConfig(options=account_options(self.hass)))
+            }
+        )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=schema,
+            description_placeholders={"title": entry.title},
+            errors=errors,
+        )
 
     async def _tou_update_step(
         self, step_id: str, user_input: dict[str, Any] | None, *, with_url: bool

@@ -20,6 +20,8 @@ from .coordinator import (
 from .descriptions import WALL_CONNECTOR_BINARY_SENSORS, WALL_CONNECTOR_SENSORS
 from .flow import WallConnectorSteps
 from .options import WallConnectorOptionsFlow
+from .services import async_setup_services
+from .views import async_register_views
 
 
 async def async_build(hass: HomeAssistant, entry: TesConfigEntry) -> WallConnectorRuntime:
@@ -42,6 +44,12 @@ async def async_build(hass: HomeAssistant, entry: TesConfigEntry) -> WallConnect
     )
 
 
+def async_setup(hass: HomeAssistant) -> None:
+    """Register the session services and the CSV export."""
+    async_setup_services(hass)
+    async_register_views(hass)
+
+
 SPEC = SourceSpec(
     kind=EntryKind.WALL_CONNECTOR,
     build=async_build,
@@ -53,4 +61,5 @@ SPEC = SourceSpec(
     reconfigure=WallConnectorSteps.async_step_wall_connector,
     options_flow=WallConnectorOptionsFlow,
     redact=frozenset({"serial_number", "wifi_ssid", "wifi_mac", "wifi_infra_ip"}),
+    setup=async_setup,
 )

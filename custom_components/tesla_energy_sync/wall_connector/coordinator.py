@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, replace
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.helpers import device_registry as dr
@@ -30,6 +30,7 @@ from ..const import (
     DEFAULT_VITALS_CONNECTED_S,
     DEFAULT_VITALS_IDLE_S,
     DOMAIN,
+    EVENT_CHARGER_ALERT,
     EVENT_SESSION_ENDED,
     LOGGER,
     SESSION_STORE_VERSION,
@@ -39,14 +40,20 @@ from ..const import (
 )
 from ..coordinator import Showable, TesCoordinator
 from ..runtime import SourceRuntime
-from ..tariff import Price
-from .session import ActiveSession, FinishedSession, SessionSample, SessionTracker
+from ..tariff import PriceInterval
+from .history import SessionHistory
+from .session import ActiveSession, ChargingTotals, FinishedSession, SessionSample, SessionTracker
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
     from ..clients.wall_connector import WallConnectorClient
+
+
+# Listed by every plugged-in unit that is not charging (docs/wall-connector.md#alerts): a
+# state, not a fault, so it neither raises the problem sensor nor fires the alert event.
+ROUTINE_ALERTS: Final = frozenset({"49"})
 
 
 def wall_connector_device(version: WallConnectorVersion, host_url: str) -> DeviceInfo:
@@ -71,6 +78,11 @@ class WallConnectorState:
     power_w: float | None
     session: ActiveSession | None
     last_session: FinishedSession | None
+    totals: ChargingTotals
+    # The linked tariff's currency, which the lifetime cost is shown in.
+    currency: str | None
+    # Sessions kept in the history.
+    history_size: int
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-safe view for diagnostics."""
@@ -79,6 +91,9 @@ class WallConnectorState:
             "power_w": self.power_w,
             "session": self.session.as_dict() if self.session else None,
             "last_session": self.last_session.as_dict() if self.last_session else None,
+            "totals": self.totals.as_dict(),
+            "currency": self.currency,
+            "history_size": self.history_size,
         }
 
 
@@ -111,43 +126,108 @@ class WallConnectorVitalsCoordinator(_WallConnectorCoordinator[WallConnectorStat
 
     what = "vitals"
     tracker: SessionTracker
+    history: SessionHistory
+    device_id: str
     _store: Store[dict[str, Any]] | None = None
+    _history_store: Store[dict[str, Any]] | None = None
+    # The alerts of the last poll; None until known (the first poll only records them).
+    _alerts: frozenset[int | str] | None = None
 
     async def _async_setup_source(self) -> None:
-        """Restore a session that was in progress when Home Assistant stopped."""
+        """Restore the session in progress, the lifetime totals, the history and known alerts."""
         self._store = Store(self.hass, SESSION_STORE_VERSION, f"{DOMAIN}.sessions.{self.serial}")
-        self.tracker = SessionTracker.from_dict(await self._store.async_load())
+        self._history_store = Store(
+            self.hass, SESSION_STORE_VERSION, f"{DOMAIN}.session_history.{self.serial}"
+        )
+        stored = await self._store.async_load()
+        self.tracker = SessionTracker.from_dict(stored)
+        if stored and stored.get("alerts") is not None:
+            self._alerts = frozenset(stored["alerts"])
+        self.history = SessionHistory.from_dict(await self._history_store.async_load())
+        if not self.history and self.tracker.last is not None:
+            # Installs from before the history existed kept only their last session.
+            self.history.add(self.tracker.last)
+        # The alert event names the device, which must exist before the entities add it.
+        device = dr.async_get(self.hass).async_get_or_create(
+            config_entry_id=self.config_entry.entry_id, **self.device_info
+        )
+        self.device_id = device.id
+
+    def _stored(self) -> dict[str, Any]:
+        """Return the session state, lifetime totals and known alerts, saved together."""
+        alerts = sorted(self._alerts, key=str) if self._alerts is not None else None
+        return {**self.tracker.as_dict(), "alerts": alerts}
 
     async def _async_fetch(self) -> WallConnectorState:
         """Read vitals and let the tracker account for them."""
         vitals = await self.client.get_vitals()
+        now = dt_util.utcnow()
+        # 0 W with the contactor open; None when a reading it needs came as nan.
+        power_w = session_power_w(vitals)
         sample = SessionSample(
-            time=dt_util.utcnow(),
+            time=now,
             vehicle_connected=vitals.vehicle_connected,
             contactor_closed=vitals.contactor_closed,
             session_energy_wh=vitals.session_energy_wh,
             uptime_s=vitals.uptime_s,
             session_s=vitals.session_s,
             booting=vitals.evse_state is EvseState.BOOTING,
+            power_w=power_w,
         )
-        finished = self.tracker.update(sample, self.linked_price())
+        # The energy since the last sample was drawn between the two: price it at the
+        # interval in force half way, not at the one that began just before this sample.
+        previous = self.tracker.active.last_seen if self.tracker.active else now
+        finished = self.tracker.update(sample, self.linked_price(previous + (now - previous) / 2))
+        alerts_changed = self._follow_alerts(vitals)
         assert self._store is not None  # noqa: S101 - set up before the first fetch
+        assert self._history_store is not None  # noqa: S101 - set up with _store
         if finished is not None:
-            await self._store.async_save(self.tracker.as_dict())
+            self.history.add(finished)
+            # History first: a crash between the writes finishes the session again, and
+            # SessionHistory.add replaces rather than duplicates it.
+            await self._history_store.async_save(self.history.as_dict())
+            await self._store.async_save(self._stored())
             self.hass.bus.async_fire(
                 EVENT_SESSION_ENDED,
                 {"serial_number": self.serial, **finished.as_dict()},
             )
-        elif self.tracker.active is not None:
+        elif self.tracker.active is not None or alerts_changed:
             # A write per poll would wear SD cards; losing a few seconds on a crash is fine.
-            self._store.async_delay_save(self.tracker.as_dict, 30)
+            self._store.async_delay_save(self._stored, 30)
         return WallConnectorState(
             vitals=vitals,
-            # 0 W with the contactor open; None when a reading it needs came as nan.
-            power_w=session_power_w(vitals),
+            power_w=power_w,
             session=self.tracker.active,
             last_session=self.tracker.last,
+            totals=self.tracker.totals,
+            currency=self.linked_currency(),
+            history_size=len(self.history),
         )
+
+    def _follow_alerts(self, vitals: WallConnectorVitals) -> bool:
+        """Fire an event for each alert that was not there at the last poll; return if any changed."""
+        if vitals.evse_state is EvseState.BOOTING:
+            # A booting unit lists no alerts; that is not the alerts clearing.
+            return False
+        current = frozenset(vitals.current_alerts)
+        known, self._alerts = self._alerts, current
+        if known is None:
+            # Alerts present at the first poll ever predate us: recorded, not announced.
+            return True
+        for alert in sorted(current - known, key=str):
+            if str(alert) in ROUTINE_ALERTS:
+                continue
+            self.hass.bus.async_fire(
+                EVENT_CHARGER_ALERT,
+                {
+                    "device_id": self.device_id,
+                    "serial_number": self.serial,
+                    "alert": alert,
+                    "alerts": sorted(current, key=str),
+                    "evse_state": vitals.evse_state.key,
+                },
+            )
+        return current != known
 
     def linked_currency(self) -> str | None:
         """Return the currency of the linked tariff entry (known from its kind, loaded or not)."""
@@ -157,8 +237,8 @@ class WallConnectorVitalsCoordinator(_WallConnectorCoordinator[WallConnectorStat
             return None
         return CURRENCY_BY_KIND.get(EntryKind(linked.data[CONF_KIND]))
 
-    def linked_price(self) -> Price | None:
-        """Return the import price of the tariff entry linked in the options, if loaded."""
+    def linked_price(self, at: datetime) -> PriceInterval | None:
+        """Return the linked tariff's interval in force at `at`, if the entry is loaded."""
         entry_id = self.config_entry.options.get(CONF_TARIFF_ENTRY)
         if not entry_id:
             return None
@@ -166,7 +246,7 @@ class WallConnectorVitalsCoordinator(_WallConnectorCoordinator[WallConnectorStat
         if linked is None or linked.state is not ConfigEntryState.LOADED:
             return None
         tariff = linked.runtime_data.tariff()
-        return tariff.import_price() if tariff is not None else None
+        return tariff.current(at) if tariff is not None else None
 
     def _next_poll_delay(self, data: WallConnectorState) -> timedelta:
         """Poll fast while a vehicle is connected (sessions are priced per poll)."""
@@ -181,7 +261,7 @@ class WallConnectorVitalsCoordinator(_WallConnectorCoordinator[WallConnectorStat
         """Write the session state before stopping."""
         await super().async_shutdown()
         if self._store is not None:
-            await self._store.async_save(self.tracker.as_dict())
+            await self._store.async_save(self._stored())
 
 
 class WallConnectorLifetimeCoordinator(_WallConnectorCoordinator[WallConnectorLifetime]):

@@ -19,10 +19,11 @@ from homeassistant.const import (
     UnitOfTime,
 )
 
-from ..clients.wall_connector_models import WallConnectorLifetime, WallConnectorVitals
+from ..clients.wall_connector_models import EvseState, WallConnectorLifetime, WallConnectorVitals
 from ..const import EVSE_STATES
 from ..description import TesBinarySensorEntityDescription, TesSensorEntityDescription
 from .coordinator import (
+    ROUTINE_ALERTS,
     WallConnectorInfo,
     WallConnectorState,
     WallConnectorVitalsCoordinator,
@@ -105,6 +106,18 @@ def _currency(coordinator: WallConnectorVitalsCoordinator) -> str | None:
 def _priced(coordinator: WallConnectorVitalsCoordinator) -> bool:
     """Cost sensors exist only while a tariff entry is linked in the options."""
     return coordinator.linked_currency() is not None
+
+
+def _reports_not_ready_reasons(coordinator: WallConnectorVitalsCoordinator) -> bool:
+    """Firmware before 2025 sends no not-ready reasons (docs/wall-connector.md#alerts)."""
+    return coordinator.data.vitals.evse_not_ready_reasons is not None
+
+
+def _problem(vitals: WallConnectorVitals) -> bool:
+    """Return whether the unit reports an error state or an alert beyond the routine ones."""
+    return vitals.evse_state is EvseState.ERROR or any(
+        str(alert) not in ROUTINE_ALERTS for alert in vitals.current_alerts
+    )
 
 
 def _session_cost(state: WallConnectorState) -> float | None:
@@ -233,6 +246,33 @@ WALL_CONNECTOR_SENSORS: tuple[TesSensorEntityDescription[Any, Any], ...] = (
             else {}
         ),
     ),
+    TesSensorEntityDescription[WallConnectorState](
+        key="energy_charged",
+        translation_key="energy_charged",
+        coordinator_fn=vitals_of,
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        # Counted by us from the session counter at every poll and stored, so it never resets:
+        # long-term statistics and utility_meter cycles stay whole.
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=2,
+        value_fn=lambda state: round(state.totals.energy_wh, 3),
+    ),
+    TesSensorEntityDescription[WallConnectorState](
+        key="charging_cost",
+        translation_key="charging_cost",
+        coordinator_fn=vitals_of,
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        unit_fn=_currency,
+        exists_fn=_priced,
+        value_fn=lambda state: state.totals.cost(state.currency),
+        attr_fn=lambda state: {
+            "unpriced_energy_kwh": round(state.totals.unpriced_energy_wh / 1000, 4)
+        },
+    ),
     TesSensorEntityDescription[WallConnectorLifetime](
         key="lifetime_energy",
         translation_key="lifetime_energy",
@@ -281,6 +321,25 @@ WALL_CONNECTOR_SENSORS: tuple[TesSensorEntityDescription[Any, Any], ...] = (
         entity_registry_enabled_default=False,
         value_fn=lambda lifetime: lifetime.charging_time_s,
     ),
+    TesSensorEntityDescription[WallConnectorState](
+        key="alerts",
+        translation_key="alerts",
+        coordinator_fn=vitals_of,
+        entity_category=DIAGNOSTIC,
+        value_fn=lambda state: len(state.vitals.current_alerts),
+        attr_fn=lambda state: {"alerts": list(state.vitals.current_alerts)},
+    ),
+    TesSensorEntityDescription[WallConnectorState](
+        key="not_ready_reasons",
+        translation_key="not_ready_reasons",
+        coordinator_fn=vitals_of,
+        entity_category=DIAGNOSTIC,
+        exists_fn=_reports_not_ready_reasons,
+        value_fn=lambda state: (
+            len(reasons) if (reasons := state.vitals.evse_not_ready_reasons) is not None else None
+        ),
+        attr_fn=lambda state: {"reasons": list(state.vitals.evse_not_ready_reasons or ())},
+    ),
     TesSensorEntityDescription[WallConnectorInfo](
         key="firmware_version",
         translation_key="firmware_version",
@@ -324,5 +383,14 @@ WALL_CONNECTOR_BINARY_SENSORS: tuple[TesBinarySensorEntityDescription[Any, Any],
         coordinator_fn=vitals_of,
         device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
         is_on_fn=lambda state: state.vitals.contactor_closed,
+    ),
+    TesBinarySensorEntityDescription[WallConnectorState](
+        key="problem",
+        translation_key="problem",
+        coordinator_fn=vitals_of,
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        entity_category=DIAGNOSTIC,
+        is_on_fn=lambda state: _problem(state.vitals),
+        attr_fn=lambda state: {"alerts": list(state.vitals.current_alerts)},
     ),
 )

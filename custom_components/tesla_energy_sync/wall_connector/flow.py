@@ -11,10 +11,11 @@ from homeassistant.helpers.selector import TextSelector
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 import probatio
 
-from ..clients.errors import ClientConnectionError, ClientError
+from .. import validation
 from ..clients.wall_connector import WallConnectorClient
 from ..clients.wall_connector_models import WallConnectorVersion
-from ..const import CONF_KIND, CONF_SERIAL, LOGGER, EntryKind
+from ..const import CONF_KIND, CONF_SERIAL, EntryKind
+from ..flow_helpers import check_service, check_timeout, retyped, validated
 
 
 class WallConnectorSteps(ConfigFlow):
@@ -28,14 +29,14 @@ class WallConnectorSteps(ConfigFlow):
 
     async def _wall_connector_version(self, host: str) -> tuple[WallConnectorVersion | None, str]:
         """Read the unit's version (its serial is the entry's identity), or say why not."""
-        client = WallConnectorClient(async_get_clientsession(self.hass), host)
-        try:
-            return await client.get_version(), ""
-        except ClientConnectionError:
-            return None, "cannot_connect"
-        except ClientError:
-            LOGGER.exception("Unexpected answer from the Wall Connector at %s", host)
-            return None, "unknown"
+
+        async def read() -> WallConnectorVersion:
+            client = WallConnectorClient(
+                async_get_clientsession(self.hass), host, request_timeout=check_timeout()
+            )
+            return await client.get_version()
+
+        return await check_service(read(), f"the Wall Connector at {host}")
 
     async def async_step_wall_connector(
         self, user_input: dict[str, Any] | None = None
@@ -45,11 +46,15 @@ class WallConnectorSteps(ConfigFlow):
         default_host = self._get_reconfigure_entry().data[CONF_HOST] if reconfiguring else ""
         errors: dict[str, str] = {}
         if user_input is not None:
-            host = user_input[CONF_HOST].strip()
-            version, error = await self._wall_connector_version(host)
-            if version is None:
-                errors["base"] = error
-            else:
+            values, errors = validated(user_input, {CONF_HOST: validation.host})
+            default_host = retyped(user_input, CONF_HOST, default_host)
+            version = None
+            if not errors:
+                host = values[CONF_HOST]
+                version, error = await self._wall_connector_version(host)
+                if version is None:
+                    errors["base"] = error
+            if version is not None:
                 await self.async_set_unique_id(version.serial_number)
                 if reconfiguring:
                     self._abort_if_unique_id_mismatch(reason="wrong_device")
@@ -58,7 +63,6 @@ class WallConnectorSteps(ConfigFlow):
                     )
                 self._abort_if_unique_id_configured(updates={CONF_HOST: host})
                 return self._create_wall_connector_entry(host, version)
-            default_host = host
         return self.async_show_form(
             step_id="reconfigure" if reconfiguring else "wall_connector",
             data_schema=probatio.Schema(

@@ -8,11 +8,11 @@ pauses; after a reboot (`uptime_s` drops) it may restart from 0 mid-session.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Self
 
-from ..tariff import Price
+from ..tariff import PriceInterval
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,7 @@ class SessionSample:
     uptime_s: int | None
     session_s: int | None = None
     booting: bool = False
+    power_w: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,8 @@ class ActiveSession:
     last_reading_wh: float | None
     last_uptime_s: int | None
     charging: bool
+    # Absent from sessions stored before peak power was tracked.
+    peak_power_w: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict (for storage and diagnostics)."""
@@ -75,6 +78,9 @@ class FinishedSession:
     currency: str | None
     average_price: float | None
     unpriced_energy_kwh: float
+    # Absent from sessions stored before power was tracked.
+    average_power_kw: float | None = None
+    peak_power_kw: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict (event data, storage, diagnostics)."""
@@ -95,6 +101,50 @@ class FinishedSession:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ChargingTotals:
+    """Energy and cost of every session since the charger was added; they never go down."""
+
+    energy_wh: float = 0.0
+    unpriced_energy_wh: float = 0.0
+    # By currency: a tariff in another currency starts its own total rather than mixing.
+    costs: dict[str, float] = field(default_factory=dict)
+
+    def add(self, energy_wh: float, price: PriceInterval | None) -> ChargingTotals:
+        """Return the totals with one energy step added, at `price`'s import price if it has one."""
+        if price is None or price.import_price is None:
+            return replace(
+                self,
+                energy_wh=self.energy_wh + energy_wh,
+                unpriced_energy_wh=self.unpriced_energy_wh + energy_wh,
+            )
+        costs = dict(self.costs)
+        step_cost = energy_wh / 1000 * price.import_price
+        costs[price.currency] = costs.get(price.currency, 0.0) + step_cost
+        return replace(self, energy_wh=self.energy_wh + energy_wh, costs=costs)
+
+    def cost(self, currency: str | None) -> float | None:
+        """Return the total cost in `currency` (0 before the first priced step), None without."""
+        if currency is None:
+            return None
+        return round(self.costs.get(currency, 0.0), 6)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict (for storage and diagnostics)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> ChargingTotals:
+        """Rebuild from `as_dict` output (or start from zero)."""
+        if not data:
+            return cls()
+        return cls(
+            energy_wh=float(data["energy_wh"]),
+            unpriced_energy_wh=float(data["unpriced_energy_wh"]),
+            costs={str(currency): float(cost) for currency, cost in data["costs"].items()},
+        )
+
+
 class SessionTracker:
     """Follows plug-in to unplug and prices each energy step at the price in force."""
 
@@ -102,10 +152,15 @@ class SessionTracker:
         """Start with no session known."""
         self.active: ActiveSession | None = None
         self.last: FinishedSession | None = None
+        self.totals = ChargingTotals()
         self._connected: bool | None = None
 
-    def update(self, sample: SessionSample, price: Price | None) -> FinishedSession | None:
-        """Account for one sample; return the session that just ended, if one did."""
+    def update(self, sample: SessionSample, price: PriceInterval | None) -> FinishedSession | None:
+        """Account for one sample; return the session that just ended, if one did.
+
+        `price` is the linked tariff's interval in force while the step since the last sample
+        was drawn (None: no price known).
+        """
         if sample.booting:
             # A booting unit reports no vehicle (evse_state 0); that is not an unplug.
             return None
@@ -142,15 +197,24 @@ class SessionTracker:
         )
 
     def _advance(
-        self, session: ActiveSession, sample: SessionSample, price: Price | None
+        self, session: ActiveSession, sample: SessionSample, price: PriceInterval | None
     ) -> ActiveSession:
         delta_wh = self._energy_step(session, sample)
         elapsed = max(0.0, (sample.time - session.last_seen).total_seconds())
         cost, priced, currency = session.cost, session.priced_energy_wh, session.currency
-        if delta_wh > 0 and price is not None and currency in (None, price.currency):
-            cost += delta_wh / 1000 * price.value
-            priced += delta_wh
-            currency = price.currency
+        # A price in another currency than the session's so far is not mixed into its cost.
+        applied = price if price is not None and currency in (None, price.currency) else None
+        if delta_wh > 0:
+            # The lifetime totals take the same steps as the sessions, so they always agree.
+            self.totals = self.totals.add(delta_wh, applied)
+            # An interval whose answer lacked the import price prices nothing.
+            if applied is not None and applied.import_price is not None:
+                cost += delta_wh / 1000 * applied.import_price
+                priced += delta_wh
+                currency = applied.currency
+        peak = session.peak_power_w
+        if sample.power_w is not None and (peak is None or sample.power_w > peak):
+            peak = sample.power_w
         return replace(
             session,
             last_seen=sample.time,
@@ -166,6 +230,7 @@ class SessionTracker:
             ),
             last_uptime_s=sample.uptime_s if sample.uptime_s is not None else session.last_uptime_s,
             charging=sample.contactor_closed,
+            peak_power_w=peak,
         )
 
     @staticmethod
@@ -191,16 +256,17 @@ class SessionTracker:
         # Energy drawn while no price was known (no linked tariff, tariff down) is reported
         # separately rather than guessed.
         cost = round(session.cost, 4) if session.currency else None
+        charging_s = round(
+            session.charging_s
+            + ((ended_at - session.last_seen).total_seconds() if session.charging else 0.0),
+            1,
+        )
         return FinishedSession(
             started_at=session.started_at,
             ended_at=ended_at,
             energy_kwh=energy_kwh,
             duration_s=round((ended_at - session.started_at).total_seconds(), 1),
-            charging_s=round(
-                session.charging_s
-                + ((ended_at - session.last_seen).total_seconds() if session.charging else 0.0),
-                1,
-            ),
+            charging_s=charging_s,
             cost=cost,
             currency=session.currency,
             average_price=(
@@ -209,6 +275,14 @@ class SessionTracker:
                 else None
             ),
             unpriced_energy_kwh=round((session.energy_wh - session.priced_energy_wh) / 1000, 4),
+            # Over the time the contactor was closed: pauses and the wait before charging are
+            # not delivery.
+            average_power_kw=(
+                round(session.energy_wh / 1000 / (charging_s / 3600), 3) if charging_s else None
+            ),
+            peak_power_kw=(
+                round(session.peak_power_w / 1000, 3) if session.peak_power_w is not None else None
+            ),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -217,6 +291,7 @@ class SessionTracker:
             "active": self.active.as_dict() if self.active else None,
             "last": self.last.as_dict() if self.last else None,
             "connected": self._connected,
+            "totals": self.totals.as_dict(),
         }
 
     @classmethod
@@ -227,4 +302,6 @@ class SessionTracker:
             tracker.active = ActiveSession.from_dict(data["active"]) if data["active"] else None
             tracker.last = FinishedSession.from_dict(data["last"]) if data["last"] else None
             tracker._connected = data["connected"]
+            # Stores written before lifetime totals existed start them from zero.
+            tracker.totals = ChargingTotals.from_dict(data.get("totals"))
         return tracker

@@ -6,8 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 import datetime as dt
 from enum import StrEnum
-import re
-from typing import Final
 
 from ..errors import ResponseError
 
@@ -120,15 +118,6 @@ class Errors:
     errors: tuple[VehicleError, ...]
     received_at: dt.datetime | None = None
     timestamp: dt.datetime | None = None
-
-
-VIN_PATTERN: Final = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
-"""A VIN: 17 characters, digits and capitals without I, O and Q (ISO 3779)."""
-
-
-def valid_vin(vin: str) -> bool:
-    """Return whether text is a well-formed VIN (the check digit is North American only)."""
-    return len(vin) == 17 and VIN_PATTERN.fullmatch(vin) is not None
 
 
 type Decoded = VehicleData | Connectivity | Alerts | Errors

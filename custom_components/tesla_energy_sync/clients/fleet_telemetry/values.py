@@ -16,6 +16,7 @@ import math
 import re
 from typing import Any, Final
 
+from .._json import finite_text
 from .models import TelemetryValue
 from .schema import DOOR_NAMES, ENUMS, TIRE_NAMES, VALUE_ARMS, enum_values
 
@@ -215,15 +216,6 @@ def _label_text(text: str, prefixes: tuple[str, ...]) -> str | None:
     return snake(word) if word else None
 
 
-def _float_text(text: str) -> float | None:
-    """Parse a decimal string; anything else (including nan and inf) is no value."""
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _bool_text(text: str) -> bool | None:
     """Parse the vehicle's "true"/"false" strings."""
     lowered = text.strip().lower()
@@ -249,7 +241,7 @@ def _guess_text(text: str) -> TelemetryValue:
     lowered = text.strip().lower()
     if lowered in {"true", "false"}:
         return lowered == "true"
-    number = _float_text(text)
+    number = finite_text(text)
     return text if number is None else number
 
 
@@ -262,9 +254,9 @@ def from_text(field: str | None, text: str) -> TelemetryValue:
         case Kind.TEXT:
             return text
         case Kind.FLOAT:
-            return _float_text(text)
+            return finite_text(text)
         case Kind.INT:
-            number = _float_text(text)
+            number = finite_text(text)
             return None if number is None else round(number)
         case Kind.BOOL:
             return _bool_text(text)
