@@ -507,7 +507,7 @@ class FleetProducer:
         return sum(self.sent.values()) - before
 
 
-DEFAULT_VINS: Final = ("5YJ3SIM0000000001", "5YJYSIM0000000002")
+DEFAULT_VINS: Final = ("5YJ3E1EA0PF000001", "7SAYGDEE0PF000002")
 
 
 class LoopingTelemetry:

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from typing import IO, Final
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -38,6 +39,21 @@ def _die_with_parent() -> None:
     """Have Linux kill the broker when the process that started it dies (a killed test run)."""
     if sys.platform == "linux":
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _wait_until_stopped(pid: int, wait: float = 2.0) -> None:
+    """Wait (briefly, blocking) until Linux reports the process stopped (state T)."""
+    stat = Path(f"/proc/{pid}/stat")
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            # The state follows the command name, which is in parentheses and may hold spaces.
+            state = stat.read_text(encoding="ascii").rpartition(")")[2].split()[0]
+        except OSError:
+            return  # no /proc (not Linux) or the process is gone: nothing to wait for
+        if state in {"T", "t"}:
+            return
+        time.sleep(0.001)
 
 
 def tansu_binary() -> Path:
@@ -69,6 +85,7 @@ TANSU_TIMING: Final = Timing(
     poll_timeout=0.2,
     probe_interval=0.3,
     probe_timeout=1.0,
+    connect_timeout=3.0,
     request_timeout=3.0,
     session_timeout=1.0,
     heartbeat_interval=0.3,
@@ -174,10 +191,15 @@ class TansuBroker:
             await admin.close()
 
     def pause(self) -> None:
-        """Freeze the broker (SIGSTOP): sockets stay open, nothing answers, nothing is lost."""
+        """Freeze the broker (SIGSTOP): sockets stay open, nothing answers, nothing is lost.
+
+        Returns once the process is stopped: the signal is delivered asynchronously, and a
+        broker still running for a moment would answer a request sent right after.
+        """
         if self._process is not None and not self.paused:
             self._process.send_signal(signal.SIGSTOP)
             self.paused = True
+            _wait_until_stopped(self._process.pid)
 
     def resume(self) -> None:
         """Thaw a frozen broker (SIGCONT)."""
@@ -203,3 +225,62 @@ class TansuBroker:
         """Stop and start again on the same port: an empty broker, like a wiped cluster."""
         self.stop()
         return await self.start()
+
+
+class LinkProxy:
+    """Relay TCP on loopback to a broker that advertises the proxy's port; cut and restore it.
+
+    Cut, every connection through it is dropped and new ones are refused, as when a network
+    link or the broker's host goes away, while the broker itself runs on.
+    """
+
+    def __init__(self, target: tuple[str, int], *, port: int, host: str = "127.0.0.1") -> None:
+        """Prepare the proxy on host:port (the port the broker advertises)."""
+        self.host = require_loopback(host)
+        self.port = port
+        self.target = (require_loopback(target[0]), target[1])
+        self._server: asyncio.Server | None = None
+        self._links: set[asyncio.StreamWriter] = set()
+
+    @property
+    def bootstrap(self) -> str:
+        """Return the bootstrap address clients use."""
+        return f"{self.host}:{self.port}"
+
+    async def restore(self) -> None:
+        """Listen (again) on the same port."""
+        if self._server is None:
+            self._server = await asyncio.start_server(self._serve, self.host, self.port)
+
+    async def cut(self) -> None:
+        """Refuse new connections and drop the live ones, both ways."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+            server.close_clients()
+            await server.wait_closed()
+        for writer in list(self._links):
+            writer.close()
+        self._links.clear()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            return
+        self._links.update((writer, upstream_writer))
+        await asyncio.gather(_relay(reader, upstream_writer), _relay(upstream_reader, writer))
+        self._links.difference_update((writer, upstream_writer))
+
+
+async def _relay(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    """Copy until either side closes, then close the sink."""
+    try:
+        while data := await source.read(65536):
+            sink.write(data)
+            await sink.drain()
+    except OSError:
+        pass
+    finally:
+        sink.close()

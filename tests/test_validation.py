@@ -103,3 +103,24 @@ def test_stored_vins_are_checked_as_a_list() -> None:
         validation.vin_list([f"5YJ3E1EA7KF{index:06d}" for index in range(101)])
     with pytest.raises(InputError):
         validation.vin_list([None])
+
+
+@pytest.mark.parametrize(
+    ("vin", "valid"),
+    [
+        ("5YJ3E1EA7KF000001", True),
+        ("5YJ3E1EA0PF000001", True),
+        ("WBA00000000000000", True),
+        ("5YJ3E1EA0PF00000I", False),  # I, O and Q never appear in a VIN
+        ("5YJ3E1EA0PF00000O", False),
+        ("5YJ3E1EA0PF00000Q", False),
+        ("5yj3e1ea0pf000001", False),
+        ("5YJ3E1EA0PF00001", False),
+        ("5YJ3E1EA0PF0000011", False),
+        ("V" * 1_000_000, False),
+        ("", False),
+    ],
+)
+def test_valid_vin(vin: str, valid: bool) -> None:
+    """One VIN rule for the forms and the Kafka consumer (which drops records of others)."""
+    assert validation.valid_vin(vin) is valid

@@ -36,6 +36,11 @@ _VIN = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
 _VIN_SEPARATORS = re.compile(r"[\s,;]+")
 
 
+def valid_vin(vin: str) -> bool:
+    """Return whether text is a well-formed VIN (the check digit is North American only)."""
+    return len(vin) == 17 and _VIN.fullmatch(vin) is not None
+
+
 class InputError(ValueError):
     """A value a form cannot take; `error` is the translated error key to show under it."""
 
@@ -217,7 +222,7 @@ def vin_list(values: Iterable[object]) -> list[str]:
     """Return stored (or split) VINs checked, sorted and unique."""
     found: set[str] = set()
     for vin in values:
-        if not isinstance(vin, str) or not _VIN.fullmatch(vin):
+        if not isinstance(vin, str) or not valid_vin(vin):
             raise InputError("invalid_vins")
         found.add(vin)
     if len(found) > MAX_VINS:

@@ -38,9 +38,12 @@ from custom_components.tesla_energy_sync.clients.fleet_telemetry.models import (
     VehicleData,
 )
 from custom_components.tesla_energy_sync.clients.fleet_telemetry.values import (
+    MAX_TEXT,
+    Verdict,
     decode_value,
     enum_label,
     from_text,
+    sanitize,
     snake,
 )
 from simulators.fleet_telemetry import (
@@ -586,3 +589,49 @@ def test_kafka_options_tls_needs_a_context(protocol: SecurityProtocol) -> None:
     config = ConsumerConfig("b", "p", "g", security_protocol=protocol)
     with pytest.raises(ValueError, match="needs an ssl_context"):
         kafka_options(config, Timing())
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("Gear", "d", ("d", Verdict.KEPT)),
+        ("Gear", "unknown", ("unknown", Verdict.KEPT)),
+        ("Gear", "z", (None, Verdict.REPLACED)),  # no such gear
+        ("Gear", "armed", (None, Verdict.REPLACED)),  # another enum's label
+        ("Gear", 3, (None, Verdict.REPLACED)),  # a number where a label belongs
+        ("DetailedChargeState", "x" * 1_000_000, (None, Verdict.REPLACED)),
+        ("ChargeState", "qualify_line_config", ("qualify_line_config", Verdict.KEPT)),
+        ("ChargeState", "y" * (MAX_TEXT + 1), (None, Verdict.REPLACED)),
+        ("Location", (-33.86, 151.21), ((-33.86, 151.21), Verdict.KEPT)),
+        ("Location", (90.0, -180.0), ((90.0, -180.0), Verdict.KEPT)),
+        ("Location", (999.0, 10.0), (None, Verdict.DROPPED)),
+        ("DestinationLocation", (-91.0, 0.0), (None, Verdict.DROPPED)),
+        ("OriginLocation", (0.0, 181.0), (None, Verdict.DROPPED)),
+        ("Location", (math.nan, 0.0), (None, Verdict.DROPPED)),
+        ("Location", (0.0, -math.inf), (None, Verdict.DROPPED)),
+        ("Location", "somewhere", (None, Verdict.DROPPED)),
+        ("VehicleName", "n" * (MAX_TEXT + 10), ("n" * MAX_TEXT, Verdict.REPLACED)),
+        ("DiStateR", "s" * (MAX_TEXT + 1), ("s" * MAX_TEXT, Verdict.REPLACED)),
+        ("VehicleName", "Sim 0001", ("Sim 0001", Verdict.KEPT)),
+        ("Odometer", 12.5, (12.5, Verdict.KEPT)),
+        ("Gear", None, (None, Verdict.KEPT)),
+    ],
+)
+def test_sanitize(field: str, value: Any, expected: tuple[Any, Verdict]) -> None:
+    assert sanitize(field, value) == expected
+
+
+def test_decoding_counts_rejected_values_and_keeps_the_kafka_timestamp() -> None:
+    data = encode_payload(
+        VIN,
+        START_TIME,
+        {"Gear": "z", "Odometer": 1.5, "VehicleName": "n" * 300},
+        string_values=True,
+    )
+    record = decode_record("t_V", data, VIN.encode(), timestamp_ms=1_795_419_005_150)
+    assert isinstance(record, VehicleData)
+    assert record.fields == {"Gear": None, "Odometer": 1.5, "VehicleName": "n" * MAX_TEXT}
+    assert record.rejected_values == 2
+    assert record.timestamp == dt.datetime(2026, 11, 23, 7, 30, 5, 150000, tzinfo=dt.UTC)
+    assert decode_record("t_V", data, VIN.encode(), timestamp_ms=-1).timestamp is None
+    assert decode_record("t_V", data, VIN.encode(), timestamp_ms=10**20).timestamp is None

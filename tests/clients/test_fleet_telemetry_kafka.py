@@ -35,8 +35,8 @@ from simulators.fleet_telemetry import (
 from simulators.kafka_broker import TANSU_TIMING, TansuBroker, free_port
 
 PREFIX = "tesla_telemetry"
-VINS = ["5YJ3SIM0000000001", "5YJYSIM0000000002"]
-STRANGER = "7SAYSIM0000000003"
+VINS = ["5YJ3E1EA0PF000001", "7SAYGDEE0PF000002"]
+STRANGER = "7SAYGDEE0PF000003"
 _groups = itertools.count()
 
 

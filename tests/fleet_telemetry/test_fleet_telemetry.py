@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Generator
 from datetime import timedelta
-import itertools
 import random
 from typing import Any
 from unittest.mock import patch
@@ -13,7 +11,7 @@ from unittest.mock import patch
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -26,7 +24,6 @@ from custom_components.tesla_energy_sync.clients.fleet_telemetry.models import (
 from custom_components.tesla_energy_sync.const import (
     CONF_BOOTSTRAP_SERVERS,
     CONF_GROUP_ID,
-    CONF_KIND,
     CONF_OFFSET_RESET,
     CONF_TOPIC_PREFIX,
     CONF_VINS,
@@ -41,79 +38,19 @@ from simulators.fleet_telemetry import (
     expected_state,
     trip_samples,
 )
-from simulators.kafka_broker import TANSU_TIMING, TansuBroker
+from simulators.kafka_broker import TansuBroker
 
 from ..helpers import entity_id
-
-PREFIX = "ha"
-VIN = "5YJ3SIM0000000001"
-OTHER_VIN = "5YJYSIM0000000002"
-_groups = itertools.count()
-
-
-@pytest.fixture(autouse=True)
-def fast_consumer() -> Generator[None]:
-    """Tansu answers a group join after half the session timeout: keep it short in tests."""
-    with patch("custom_components.tesla_energy_sync.fleet_telemetry.config.TIMING", TANSU_TIMING):
-        yield
-
-
-@pytest.fixture
-async def broker(socket_enabled: None) -> AsyncIterator[TansuBroker]:
-    """A real Kafka-compatible broker on loopback with the four topics."""
-    tansu = TansuBroker()
-    await tansu.start()
-    await tansu.create_topics([kind.topic(PREFIX) for kind in RecordType])
-    yield tansu
-    tansu.stop()
-
-
-@pytest.fixture
-async def producer(broker: TansuBroker) -> AsyncIterator[FleetProducer]:
-    """The fleet-telemetry producer simulator, for two vehicles."""
-    fleet = FleetProducer(broker.bootstrap, PREFIX, [VIN, OTHER_VIN])
-    await fleet.start()
-    yield fleet
-    await fleet.stop()
-
-
-@pytest.fixture
-def telemetry_entry(broker: TansuBroker) -> MockConfigEntry:
-    """A Fleet Telemetry entry reading the broker from the start, in a fresh group."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"Fleet Telemetry {PREFIX}",
-        unique_id=f"{broker.bootstrap}|{PREFIX}",
-        data={
-            CONF_KIND: EntryKind.FLEET_TELEMETRY,
-            CONF_BOOTSTRAP_SERVERS: broker.bootstrap,
-            CONF_TOPIC_PREFIX: PREFIX,
-            CONF_GROUP_ID: f"ha-test-{next(_groups)}",
-            CONF_OFFSET_RESET: "earliest",
-            CONF_VINS: [],
-        },
-    )
-
-
-async def _until(hass: HomeAssistant, condition: Callable[[], bool]) -> None:
-    """Let the real consumer work (10 s at most) until condition holds."""
-    async with asyncio.timeout(10):
-        while not condition():
-            await asyncio.sleep(0.05)
-            await hass.async_block_till_done()
-
-
-def _state(hass: HomeAssistant, platform: str, vin: str, key: str) -> Any:
-    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{vin}_{key}")
-    return hass.states.get(found) if found else None
-
-
-async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    hub = entry.runtime_data.hub
-    await _until(hass, lambda: hub.connected)
+from .common import (
+    OTHER_VIN,
+    PREFIX,
+    VIN,
+    setup_connected,
+    state_of,
+    until,
+    value_of,
+    vehicle_state,
+)
 
 
 async def test_a_drive_home(
@@ -128,41 +65,41 @@ async def test_a_drive_home(
         "zone",
         {"zone": {"name": "Home", "latitude": home[0], "longitude": home[1], "radius": 150}},
     )
-    await _setup(hass, telemetry_entry)
+    await setup_connected(hass, telemetry_entry)
     alerts: list[Event] = []
     hass.bus.async_listen(EVENT_VEHICLE_ALERT, alerts.append)
 
     await producer.send_drive(VIN)
-    await _until(
+    await until(
         hass,
         lambda: (
-            (s := _state(hass, "sensor", VIN, "shift_state")) is not None
+            (s := vehicle_state(hass, "sensor", VIN, "shift_state")) is not None
             and s.state == "p"
-            and (b := _state(hass, "binary_sensor", VIN, "online")) is not None
+            and (b := vehicle_state(hass, "binary_sensor", VIN, "online")) is not None
             and b.state == "off"
         ),
     )
 
     expected = expected_state(plan)
-    tracker = _state(hass, "device_tracker", VIN, "location")
+    tracker = state_of(hass, "device_tracker", VIN, "location")
     assert (tracker.attributes["latitude"], tracker.attributes["longitude"]) == expected["Location"]
     assert tracker.state == "home"
     assert tracker.attributes["heading"] == pytest.approx(expected["GpsHeading"])
-    assert float(_state(hass, "sensor", VIN, "battery_level").state) == pytest.approx(
+    assert float(state_of(hass, "sensor", VIN, "battery_level").state) == pytest.approx(
         expected["BatteryLevel"]
     )
     # Sent in miles; this Home Assistant is metric, so it shows kilometres.
-    assert float(_state(hass, "sensor", VIN, "odometer").state) == pytest.approx(
+    assert float(state_of(hass, "sensor", VIN, "odometer").state) == pytest.approx(
         expected["Odometer"] * 1.609344, abs=0.01
     )
-    assert _state(hass, "sensor", VIN, "charging_state").state == "stopped"
-    assert _state(hass, "binary_sensor", VIN, "locked").state == "off"  # locked
-    assert _state(hass, "binary_sensor", VIN, "driving").state == "off"
+    assert value_of(hass, "sensor", VIN, "charging_state") == "stopped"
+    assert value_of(hass, "binary_sensor", VIN, "locked") == "off"  # locked
+    assert value_of(hass, "binary_sensor", VIN, "driving") == "off"
     assert alerts
     assert all(event.data["vin"] == VIN for event in alerts)
     hub = telemetry_entry.runtime_data.hub
     assert hub.consumer.records > 0
-    assert _state(hass, "sensor", OTHER_VIN, "shift_state") is None  # not heard from
+    assert vehicle_state(hass, "sensor", OTHER_VIN, "shift_state") is None  # not heard from
 
 
 async def test_zone_entry_fires_an_automation(
@@ -176,13 +113,13 @@ async def test_zone_entry_fires_an_automation(
         "zone",
         {"zone": {"name": "Garage", "latitude": home[0], "longitude": home[1], "radius": 150}},
     )
-    await _setup(hass, telemetry_entry)
+    await setup_connected(hass, telemetry_entry)
     # The tracker exists after the first record; the automation is set up on it then.
     await producer.send_connectivity(VIN, ConnectivityStatus.CONNECTED, START_TIME)
     fields = trip_samples(plan)
     start = START_TIME
     await producer.send_vehicle_data(VIN, start, fields[0])
-    await _until(hass, lambda: _state(hass, "device_tracker", VIN, "location") is not None)
+    await until(hass, lambda: vehicle_state(hass, "device_tracker", VIN, "location") is not None)
     tracker = entity_id(hass, "device_tracker", f"{VIN}_location")
     assert await async_setup_component(
         hass,
@@ -204,7 +141,7 @@ async def test_zone_entry_fires_an_automation(
 
     for index, sample in enumerate(fields[1:], start=1):
         await producer.send_vehicle_data(VIN, start + timedelta(seconds=index), sample)
-    await _until(hass, lambda: _state(hass, "device_tracker", VIN, "location").state == "Garage")
+    await until(hass, lambda: value_of(hass, "device_tracker", VIN, "location") == "Garage")
     await hass.async_block_till_done()
     assert len(opened) == 1
 
@@ -214,19 +151,20 @@ async def test_old_and_duplicate_records_change_nothing(
 ) -> None:
     """Per field the newest created_at wins; late or repeated records are ignored."""
 
-    await _setup(hass, telemetry_entry)
+    await setup_connected(hass, telemetry_entry)
     hub = telemetry_entry.runtime_data.hub
     await producer.send_vehicle_data(VIN, START_TIME + timedelta(minutes=5), {"BatteryLevel": 70.0})
-    await _until(
+    await until(
         hass,
         lambda: (
-            (s := _state(hass, "sensor", VIN, "battery_level")) is not None and s.state == "70.0"
+            (s := vehicle_state(hass, "sensor", VIN, "battery_level")) is not None
+            and s.state == "70.0"
         ),
     )
     await producer.send_vehicle_data(VIN, START_TIME, {"BatteryLevel": 20.0})  # older
     await producer.send_vehicle_data(VIN, START_TIME + timedelta(minutes=5), {"BatteryLevel": 70.0})
-    await _until(hass, lambda: hub.stale >= 1 and hub.consumer.records >= 3)
-    assert _state(hass, "sensor", VIN, "battery_level").state == "70.0"
+    await until(hass, lambda: hub.stale >= 1 and hub.consumer.records >= 3)
+    assert value_of(hass, "sensor", VIN, "battery_level") == "70.0"
 
 
 async def test_garbage_on_the_topics_is_counted_and_skipped(
@@ -234,7 +172,7 @@ async def test_garbage_on_the_topics_is_counted_and_skipped(
 ) -> None:
     """10,000 random byte strings and truncated records: counted, skipped, no crash."""
 
-    await _setup(hass, telemetry_entry)
+    await setup_connected(hass, telemetry_entry)
     hub = telemetry_entry.runtime_data.hub
     rng = random.Random(7)
     good = encode_payload(VIN, START_TIME, {"BatteryLevel": 55.0})
@@ -252,10 +190,11 @@ async def test_garbage_on_the_topics_is_counted_and_skipped(
             )
         )
     await producer.send_vehicle_data(VIN, START_TIME + timedelta(minutes=1), {"BatteryLevel": 56.0})
-    await _until(
+    await until(
         hass,
         lambda: (
-            (s := _state(hass, "sensor", VIN, "battery_level")) is not None and s.state == "56.0"
+            (s := vehicle_state(hass, "sensor", VIN, "battery_level")) is not None
+            and s.state == "56.0"
         ),
     )
     assert hub.consumer.malformed >= 9_000  # a few random strings happen to decode
@@ -266,33 +205,33 @@ async def test_two_vehicles_and_a_reload_resumes(
     hass: HomeAssistant, telemetry_entry: MockConfigEntry, producer: FleetProducer
 ) -> None:
     """Two cars at once; a reload resumes at the committed offset with states restored."""
-    await _setup(hass, telemetry_entry)
+    await setup_connected(hass, telemetry_entry)
     await producer.send_drive()
-    await _until(
+    await until(
         hass,
         lambda: all(
-            (s := _state(hass, "sensor", vin, "shift_state")) is not None and s.state == "p"
+            (s := vehicle_state(hass, "sensor", vin, "shift_state")) is not None and s.state == "p"
             for vin in (VIN, OTHER_VIN)
         ),
     )
     first = telemetry_entry.runtime_data.hub.consumer
     # Everything produced so far is applied (and so committed) before the reload.
-    await _until(hass, lambda: first.records >= sum(producer.sent.values()))
+    await until(hass, lambda: first.records >= sum(producer.sent.values()))
     applied = first.records
-    battery = _state(hass, "sensor", VIN, "battery_level").state
+    battery = value_of(hass, "sensor", VIN, "battery_level")
 
     assert await hass.config_entries.async_unload(telemetry_entry.entry_id)
     await hass.async_block_till_done()
     assert await hass.config_entries.async_setup(telemetry_entry.entry_id)
     await hass.async_block_till_done()
     # Restored before any record: the entities came back from the registry.
-    assert _state(hass, "sensor", VIN, "battery_level").state in {battery, STATE_UNAVAILABLE}
+    assert value_of(hass, "sensor", VIN, "battery_level") == battery
     hub = telemetry_entry.runtime_data.hub
-    await _until(hass, lambda: hub.connected)
-    assert _state(hass, "sensor", VIN, "battery_level").state == battery
+    await until(hass, lambda: hub.connected)
+    assert value_of(hass, "sensor", VIN, "battery_level") == battery
 
     await producer.send_vehicle_data(VIN, START_TIME + timedelta(hours=1), {"BatteryLevel": 99.0})
-    await _until(hass, lambda: _state(hass, "sensor", VIN, "battery_level").state == "99.0")
+    await until(hass, lambda: value_of(hass, "sensor", VIN, "battery_level") == "99.0")
     assert hub.consumer.records == 1  # nothing before the committed offset was read again
     assert applied > 1
 
@@ -305,9 +244,9 @@ async def test_a_removed_vehicle_comes_back_as_new(
 ) -> None:
     """A vehicle's device can be deleted from the UI; if the VIN reports again, it returns."""
     assert await async_setup_component(hass, "config", {})
-    await _setup(hass, telemetry_entry)
+    await setup_connected(hass, telemetry_entry)
     await producer.send_vehicle_data(VIN, START_TIME, {"BatteryLevel": 55.0})
-    await _until(hass, lambda: _state(hass, "sensor", VIN, "battery_level") is not None)
+    await until(hass, lambda: vehicle_state(hass, "sensor", VIN, "battery_level") is not None)
     devices = dr.async_get(hass)
     vehicle = devices.async_get_device_by_identifier((DOMAIN, VIN), telemetry_entry.entry_id)
     assert vehicle is not None
@@ -327,14 +266,15 @@ async def test_a_removed_vehicle_comes_back_as_new(
     assert (await remove(vehicle.id))["success"]
     await hass.async_block_till_done()
     assert devices.async_get(vehicle.id) is None
-    assert _state(hass, "sensor", VIN, "battery_level") is None
+    assert vehicle_state(hass, "sensor", VIN, "battery_level") is None
     assert VIN not in telemetry_entry.runtime_data.hub.vehicles
 
     await producer.send_vehicle_data(VIN, START_TIME + timedelta(minutes=1), {"BatteryLevel": 56.0})
-    await _until(
+    await until(
         hass,
         lambda: (
-            (s := _state(hass, "sensor", VIN, "battery_level")) is not None and s.state == "56.0"
+            (s := vehicle_state(hass, "sensor", VIN, "battery_level")) is not None
+            and s.state == "56.0"
         ),
     )
     assert devices.async_get_device_by_identifier((DOMAIN, VIN), telemetry_entry.entry_id)
@@ -348,23 +288,25 @@ async def test_broker_outage_makes_entities_unavailable(
 ) -> None:
     """A frozen broker: unavailable; thawed: back by itself, nothing lost."""
 
-    await _setup(hass, telemetry_entry)
+    await setup_connected(hass, telemetry_entry)
     await producer.send_vehicle_data(VIN, START_TIME, {"BatteryLevel": 40.0})
-    await _until(
+    await until(
         hass,
         lambda: (
-            (s := _state(hass, "sensor", VIN, "battery_level")) is not None and s.state == "40.0"
+            (s := vehicle_state(hass, "sensor", VIN, "battery_level")) is not None
+            and s.state == "40.0"
         ),
     )
     broker.pause()
     try:
-        await _until(
-            hass, lambda: _state(hass, "sensor", VIN, "battery_level").state == STATE_UNAVAILABLE
+        await until(
+            hass,
+            lambda: value_of(hass, "sensor", VIN, "battery_level") == STATE_UNAVAILABLE,
         )
     finally:
         broker.resume()
     await producer.send_vehicle_data(VIN, START_TIME + timedelta(minutes=1), {"BatteryLevel": 41.0})
-    await _until(hass, lambda: _state(hass, "sensor", VIN, "battery_level").state == "41.0")
+    await until(hass, lambda: value_of(hass, "sensor", VIN, "battery_level") == "41.0")
 
 
 async def test_config_flow(hass: HomeAssistant, broker: TansuBroker) -> None:
@@ -386,6 +328,16 @@ async def test_config_flow(hass: HomeAssistant, broker: TansuBroker) -> None:
     with patch("custom_components.tesla_energy_sync.async_setup_entry", return_value=True):
         result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
         assert result["errors"] == {"base": "cannot_connect"}
+        # An O for a 0: no record would ever match, so the list is refused.
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {
+                **user_input,
+                CONF_BOOTSTRAP_SERVERS: broker.bootstrap,
+                CONF_VINS: "5YJ3E1EA0PF00000O",
+            },
+        )
+        assert result["errors"] == {CONF_VINS: "invalid_vins"}
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {**user_input, CONF_BOOTSTRAP_SERVERS: broker.bootstrap}
         )
@@ -414,10 +366,10 @@ async def test_diagnostics_redact_vins_and_locations(
         get_diagnostics_for_config_entry,
     )
 
-    await _setup(hass, telemetry_entry)
+    await setup_connected(hass, telemetry_entry)
     await producer.send_drive(VIN)
     hub = telemetry_entry.runtime_data.hub
-    await _until(hass, lambda: hub.consumer.records >= sum(producer.sent.values()))
+    await until(hass, lambda: hub.consumer.records >= sum(producer.sent.values()))
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, telemetry_entry)
     assert VIN not in str(diagnostics)
     assert str(expected_state(producer.plan(VIN))["Location"][0]) not in str(diagnostics)
@@ -429,10 +381,10 @@ async def test_a_burst_writes_each_entity_once(
     hass: HomeAssistant, telemetry_entry: MockConfigEntry, producer: FleetProducer
 ) -> None:
     """Fifty records for one car in one batch: the battery sensor's state is written once."""
-    await _setup(hass, telemetry_entry)
+    await setup_connected(hass, telemetry_entry)
     hub = telemetry_entry.runtime_data.hub
     await producer.send_vehicle_data(VIN, START_TIME, {"BatteryLevel": 10.0})
-    await _until(hass, lambda: _state(hass, "sensor", VIN, "battery_level") is not None)
+    await until(hass, lambda: vehicle_state(hass, "sensor", VIN, "battery_level") is not None)
     battery = entity_id(hass, "sensor", f"{VIN}_battery_level")
     writes: list[Event] = []
     hass.bus.async_listen(

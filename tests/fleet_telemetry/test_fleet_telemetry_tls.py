@@ -57,7 +57,7 @@ Upload = Callable[[str | bytes], Awaitable[str]]
 PKI = make_pki()
 OTHER = make_pki()
 CA_SUBJECT = ((("commonName", "Test Kafka CA"),),)
-VIN = "5YJ3SIM0000000001"
+VIN = "5YJ3E1EA0PF000001"
 SETTINGS = {
     CONF_BOOTSTRAP_SERVERS: "127.0.0.1:9093",
     CONF_TOPIC_PREFIX: "ha",

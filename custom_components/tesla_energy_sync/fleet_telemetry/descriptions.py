@@ -25,7 +25,7 @@ from homeassistant.const import (
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.typing import StateType
 
-from .hub import VehicleState
+from .hub import ONLINE, VehicleState
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -211,9 +211,9 @@ VEHICLE_BINARY_SENSORS: tuple[VehicleBinarySensorDescription, ...] = (
     VehicleBinarySensorDescription(
         key="online",
         translation_key="online",
-        fields=("online",),
+        fields=(ONLINE,),
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
-        is_on_fn=lambda vehicle: vehicle.online if vehicle else None,
+        is_on_fn=lambda vehicle: field_value(vehicle, ONLINE),
     ),
 )
 

@@ -66,8 +66,8 @@ class TelemetryEntity(Entity):
 
     @property
     def available(self) -> bool:
-        """Unavailable while the Kafka consumer is disconnected."""
-        return self.hub.connected
+        """Unavailable once the Kafka broker was found unreachable, until it answers again."""
+        return self.hub.available
 
     @property
     def vehicle(self) -> VehicleState | None:
@@ -78,8 +78,7 @@ class TelemetryEntity(Entity):
         """Return whether the hub holds any of this entity's fields for the vehicle."""
         vehicle = self.vehicle
         return vehicle is not None and any(
-            name in vehicle.fields or (name == "online" and vehicle.online is not None)
-            for name in self.entity_description.fields
+            name in vehicle.fields for name in self.entity_description.fields
         )
 
     async def async_added_to_hass(self) -> None:
@@ -143,8 +142,7 @@ def setup_telemetry_platform[DescriptionT: TelemetryEntityDescription](
     entry.async_on_unload(hub.async_add_new_field_listener(new_fields))
     entry.async_on_unload(hub.async_add_forget_listener(forget))
     for vin, vehicle in hub.vehicles.items():
-        names = set(vehicle.fields) | ({"online"} if vehicle.online is not None else set())
-        new_fields(vin, names)
+        new_fields(vin, set(vehicle.fields))
 
 
 ATTR_HEADING = "heading"

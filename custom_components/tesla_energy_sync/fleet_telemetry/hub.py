@@ -9,13 +9,15 @@ time so they can create its entity.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+import logging
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.util import dt as dt_util
 
 from ..clients.fleet_telemetry.models import (
     Alerts,
@@ -32,23 +34,31 @@ from ..runtime import SourceRuntime
 if TYPE_CHECKING:
     from ..clients.fleet_telemetry.consumer import TelemetryConsumer
 
+_LOGGER = logging.getLogger(__name__)
+
+# The field connectivity records set (True while the car's socket is open); no schema field is
+# lower case, so it cannot clash with one the car sends.
+ONLINE: Final = "online"
+
+# How far a record's created_at may run ahead of when the server produced it (its Kafka
+# timestamp) before the car's clock is not trusted for ordering: clocks drift by seconds, and
+# a car's record reaches Kafka well within this, so only a clock gone wrong exceeds it.
+CLOCK_AHEAD_MARGIN: Final = timedelta(minutes=5)
+
 
 @dataclass
 class VehicleState:
-    """What is known of one vehicle: each field's newest value and when the car made it."""
+    """What is known of one vehicle: each field's newest value and the time that orders it."""
 
     vin: str
     fields: dict[str, TelemetryValue] = field(default_factory=dict)
     created: dict[str, datetime] = field(default_factory=dict)
-    online: bool | None = None
-    online_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-safe view (diagnostics redact VINs and locations)."""
         return {
             "vin": self.vin,
             "fields": {name: repr(value) for name, value in sorted(self.fields.items())},
-            "online": self.online,
         }
 
 
@@ -62,6 +72,9 @@ class TelemetryHub:
         self.vehicles: dict[str, VehicleState] = {}
         self.errors = 0
         self.stale = 0
+        self.clock_ahead = 0
+        self.write_errors = 0
+        self._failed_updates: set[CALLBACK_TYPE] = set()
         self._listeners: dict[str, list[CALLBACK_TYPE]] = {}
         self._new_field_listeners: list[Callable[[str, set[str]], None]] = []
         self._forget_listeners: list[Callable[[str], None]] = []
@@ -74,6 +87,15 @@ class TelemetryHub:
     def connected(self) -> bool:
         """Return whether the consumer is connected to the broker."""
         return self.consumer.connected
+
+    @property
+    def available(self) -> bool:
+        """Return False only once the broker was found unreachable, not while first connecting.
+
+        Restored entities then keep their last state through a restart instead of passing
+        through unavailable (which a zone trigger reads as leaving and re-entering home).
+        """
+        return not self.consumer.down
 
     @callback
     def async_add_listener(self, vin: str, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
@@ -126,31 +148,46 @@ class TelemetryHub:
             self.vehicles[vin] = VehicleState(vin=vin)
         return self.vehicles[vin]
 
-    def _apply_data(self, record: VehicleData) -> None:
-        vehicle = self._vehicle(record.vin)
+    def _ordered_at(self, record: VehicleData | Connectivity) -> datetime | None:
+        """Return the time that orders a record's values: its created_at, if believable.
+
+        A created_at further than CLOCK_AHEAD_MARGIN past the record's Kafka timestamp (else
+        the server's receive time, else now) would make every later record of its fields look
+        stale until that moment came; such a record is ordered by the Kafka timestamp instead.
+        """
         created = record.created_at
-        for name, value in record.fields.items():
+        if created is None:
+            return None
+        produced = record.timestamp or record.received_at or dt_util.utcnow()
+        if created - produced <= CLOCK_AHEAD_MARGIN:
+            return created
+        self.clock_ahead += 1
+        return produced
+
+    def _apply_fields(
+        self, vin: str, created: datetime | None, fields: Mapping[str, TelemetryValue]
+    ) -> None:
+        """Keep each field's value unless the vehicle already holds a newer one."""
+        vehicle = self._vehicle(vin)
+        for name, value in fields.items():
             known = vehicle.created.get(name)
             if known is not None and created is not None and created < known:
                 self.stale += 1  # an older record redelivered or out of order: ignore
                 continue
             if name not in vehicle.fields:
-                self._new.setdefault(record.vin, set()).add(name)
+                self._new.setdefault(vin, set()).add(name)
             vehicle.fields[name] = value
             if created is not None:
                 vehicle.created[name] = created
-        self._changed.add(record.vin)
+        self._changed.add(vin)
+
+    def _apply_data(self, record: VehicleData) -> None:
+        self._apply_fields(record.vin, self._ordered_at(record), record.fields)
 
     def _apply_connectivity(self, record: Connectivity) -> None:
-        vehicle = self._vehicle(record.vin)
-        if record.created_at and vehicle.online_at and record.created_at < vehicle.online_at:
-            self.stale += 1
-            return
-        if vehicle.online is None:
-            self._new.setdefault(record.vin, set()).add("online")
-        vehicle.online = record.status is ConnectivityStatus.CONNECTED
-        vehicle.online_at = record.created_at
-        self._changed.add(record.vin)
+        # docs/fleet-telemetry.md#connectivity: online from the newest record, never silence.
+        online = record.status is ConnectivityStatus.CONNECTED
+        self._apply_fields(record.vin, self._ordered_at(record), {ONLINE: online})
 
     def _apply_alerts(self, record: Alerts) -> None:
         for alert in record.alerts:
@@ -176,26 +213,41 @@ class TelemetryHub:
                 listener(vin, names)
         for vin in changed:
             for update in list(self._listeners.get(vin, ())):
-                update()
+                self._update(update)
+
+    def _update(self, update: CALLBACK_TYPE) -> None:
+        """Run one entity's update; its failure must not cost the others theirs."""
+        try:
+            update()
+        except Exception:
+            self.write_errors += 1
+            if update not in self._failed_updates:
+                self._failed_updates.add(update)
+                _LOGGER.exception("Error writing a Fleet Telemetry entity's state")
 
     @callback
     def _connection_changed(self, connected: bool) -> None:
         for updates in self._listeners.values():
             for update in list(updates):
-                update()
+                self._update(update)
 
     def diagnostics(self) -> dict[str, Any]:
         """Return counters and per-vehicle state (VINs and locations are redacted later)."""
         consumer = self.consumer
         return {
             "connected": consumer.connected,
+            "down": consumer.down,
             "records": consumer.records,
             "malformed": consumer.malformed,
             "unknown_fields": consumer.unknown_fields,
+            "rejected_values": consumer.rejected_values,
+            "invalid_vin": consumer.invalid_vin,
             "skipped_vin": consumer.skipped_vin,
             "reconnects": consumer.reconnects,
             "last_error": consumer.last_error,
             "stale_records": self.stale,
+            "clock_ahead_records": self.clock_ahead,
+            "write_errors": self.write_errors,
             "vehicle_errors": self.errors,
             "vehicles": [vehicle.as_dict() for vehicle in self.vehicles.values()],
         }

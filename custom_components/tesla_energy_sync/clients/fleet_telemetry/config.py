@@ -74,13 +74,19 @@ class ConsumerConfig:
 class Timing:
     """Consumer timings; the defaults suit Home Assistant, tests shorten them."""
 
-    backoff_initial: float = 1.0
-    backoff_max: float = 30.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 3.0
+    """The longest pause between reconnects: after an outage the broker is back within it. A
+    reconnect costs a TCP connection and a metadata request, cheap even every few seconds."""
     poll_timeout: float = 1.0
-    probe_interval: float = 15.0
-    """How long the consumer may sit idle before it checks the broker still answers."""
-    probe_timeout: float = 10.0
+    probe_interval: float = 4.0
+    """How long the consumer may sit idle before it checks the broker still answers. With
+    probe_timeout this bounds detection: a broker that froze is found within 4 + 5 s."""
+    probe_timeout: float = 5.0
     """How long a metadata probe or a commit may take before the broker counts as gone."""
+    connect_timeout: float = 10.0
+    """How long building the consumer (bootstrap, group coordinator) may take before the broker
+    counts as gone; without it a frozen broker holds the start for the request timeout."""
     request_timeout: float = 30.0
     """aiokafka's own request timeout; a group join waits on the broker longer than most."""
     session_timeout: float = 10.0

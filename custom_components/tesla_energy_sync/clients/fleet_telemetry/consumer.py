@@ -18,6 +18,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
+from ...validation import valid_vin  # the one VIN rule, shared with the forms (HA-free)
 from ..errors import ClientConnectionError
 from .config import ConsumerConfig, Timing, kafka_options
 from .decode import decode_record
@@ -29,6 +30,35 @@ type Apply = Callable[[list[Decoded]], Awaitable[None] | None]
 """Receives each batch of decoded records; offsets are committed when it returns."""
 
 _BROKER_ERRORS = (KafkaError, OSError, TimeoutError)
+
+
+class _AiokafkaAtDebug(logging.Filter):
+    """Demote aiokafka's log records to DEBUG, kept only where DEBUG is enabled for them.
+
+    During an outage aiokafka logs an error for every failed request, heartbeat and fetch
+    (about a thousand lines for a minute's outage); the consumer reports the outage itself,
+    once, and once when it is over.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Relabel the record as DEBUG; pass it on only if its logger wants DEBUG."""
+        if record.levelno > logging.DEBUG:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+_AT_DEBUG = _AiokafkaAtDebug()
+
+
+def _demote_aiokafka_logs() -> None:
+    """Put the filter on every aiokafka logger (filters, unlike levels, are not inherited)."""
+    names = [
+        name for name in logging.root.manager.loggerDict if name.partition(".")[0] == "aiokafka"
+    ]
+    for name in ("aiokafka", *names):
+        logger = logging.getLogger(name)
+        if _AT_DEBUG not in logger.filters:
+            logger.addFilter(_AT_DEBUG)
 
 
 class _TopicsAppearedError(Exception):
@@ -85,22 +115,48 @@ class TelemetryConsumer:
         self.timing = timing or Timing()
         self.on_state_change = on_state_change
         self.connected = False
+        # Not connected is not the same as down: at start-up the broker has not failed yet.
+        self.down = False
         self.records = 0
         self.malformed = 0
         self.unknown_fields = 0
+        self.rejected_values = 0
+        self.invalid_vin = 0
         self.skipped_vin = 0
         self.reconnects = 0
         self.last_error: str | None = None
         self._stop = asyncio.Event()
         self._running = False
+        _demote_aiokafka_logs()
 
-    def _set_connected(self, connected: bool) -> None:
+    def _set_link(self, *, connected: bool, down: bool) -> None:
         """Record the link state and tell the listener about changes only."""
-        if connected == self.connected:
+        if (connected, down) == (self.connected, self.down):
             return
-        self.connected = connected
+        self.connected, self.down = connected, down
         if self.on_state_change is not None:
             self.on_state_change(connected)
+
+    def _came_up(self) -> None:
+        """The broker answers: connected; say so once if it had been found unreachable."""
+        if self.down:
+            _LOGGER.info("Fleet Telemetry Kafka broker at %s answers again", self._where)
+        self._set_link(connected=True, down=False)
+
+    def _went_down(self, error: str) -> None:
+        """The broker failed to answer in time: unreachable; say so once per outage."""
+        self.last_error = error
+        if not self.down:
+            _LOGGER.warning(
+                "Fleet Telemetry Kafka broker at %s is unreachable (%s); retrying",
+                self._where,
+                error,
+            )
+        self._set_link(connected=False, down=True)
+
+    @property
+    def _where(self) -> str:
+        return self.config.bootstrap_servers
 
     async def run(self, apply: Apply) -> None:
         """Consume until `stop`; broker failures are retried forever, `apply` errors propagate."""
@@ -116,16 +172,16 @@ class TelemetryConsumer:
                 )
                 resubscribe = False
                 try:
-                    await kafka.start()
-                    self._set_connected(True)
+                    # A frozen broker would hold start() for aiokafka's whole request timeout.
+                    async with asyncio.timeout(self.timing.connect_timeout):
+                        await kafka.start()
+                    self._came_up()
                     backoff = self.timing.backoff_initial
                     await self._consume(kafka, apply)
                 except _TopicsAppearedError:
                     resubscribe = True
                 except _BROKER_ERRORS as err:
-                    self._set_connected(False)
-                    self.last_error = f"{type(err).__name__}: {err}"
-                    _LOGGER.warning("Fleet Telemetry Kafka connection lost: %s", self.last_error)
+                    self._went_down(f"{type(err).__name__}: {err}")
                 finally:
                     await _close(kafka)
                 if self._stop.is_set():
@@ -136,7 +192,7 @@ class TelemetryConsumer:
                 await self._wait_or_stop(asyncio.sleep(backoff))
                 backoff = min(backoff * 2, self.timing.backoff_max)
         finally:
-            self._set_connected(False)
+            self._set_link(connected=False, down=self.down)
             self._running = False
 
     async def stop(self) -> None:
@@ -205,11 +261,11 @@ class TelemetryConsumer:
         try:
             done, _ = await asyncio.wait({commit}, timeout=self.timing.probe_timeout)
             if not done:
-                self._set_connected(False)
+                self._went_down("TimeoutError: commit unanswered")
                 await self._wait_or_stop(asyncio.shield(commit))
                 if not commit.done():
                     return
-                self._set_connected(True)
+                self._came_up()
             commit.result()
         finally:
             if not commit.done():
@@ -225,16 +281,28 @@ class TelemetryConsumer:
         for partition, records in batch.items():
             for record in records:
                 try:
-                    item = decode_record(record.topic, record.value, record.key, record.headers)
+                    item = decode_record(
+                        record.topic,
+                        record.value,
+                        record.key,
+                        record.headers,
+                        timestamp_ms=record.timestamp,
+                    )
                 except DecodeError as err:
                     self.malformed += 1
                     _LOGGER.debug("Skipping record at offset %s: %s", record.offset, err)
+                    continue
+                if not valid_vin(item.vin):
+                    # A VIN names a device and its entities: never let junk (or a megabyte)
+                    # become one. docs/fleet-telemetry.md#records
+                    self.invalid_vin += 1
                     continue
                 if not self.config.allows(item.vin):
                     self.skipped_vin += 1
                     continue
                 if isinstance(item, VehicleData):
                     self.unknown_fields += item.unknown_fields
+                    self.rejected_values += item.rejected_values
                 self.records += 1
                 decoded.append(item)
             offsets[partition] = records[-1].offset + 1

@@ -30,7 +30,7 @@ from .schema import (
     VehicleErrors,
     parse_json,
 )
-from .values import decode_value, snake
+from .values import Verdict, decode_value, sanitize, snake
 
 type Headers = Sequence[tuple[str, bytes | None]]
 """Kafka record headers as aiokafka gives them."""
@@ -116,10 +116,12 @@ def _parse(topic: str, kind: RecordType, value: bytes | None) -> Any:
     return parsed
 
 
-def _vehicle_data(topic: str, message: Any, key: bytes | None, headers: Headers) -> VehicleData:
+def _vehicle_data(
+    topic: str, message: Any, key: bytes | None, headers: Headers, sent_at: dt.datetime | None
+) -> VehicleData:
     """Build VehicleData, counting datums whose field or value type we do not know."""
     fields: dict[str, TelemetryValue] = {}
-    unknown = 0
+    unknown = rejected = 0
     for datum in message.data:
         number = int(datum.key)
         name = FIELD_NAMES[number] if 0 <= number < len(FIELD_NAMES) else None
@@ -127,18 +129,26 @@ def _vehicle_data(topic: str, message: Any, key: bytes | None, headers: Headers)
         if name is None or not understood:
             unknown += 1
             continue
-        fields[name] = value
+        value, verdict = sanitize(name, value)
+        if verdict is not Verdict.KEPT:
+            rejected += 1
+        if verdict is not Verdict.DROPPED:
+            fields[name] = value
     return VehicleData(
         vin=_vin(topic, key, headers, message.vin),
         created_at=_timestamp(message.created_at, message.HasField("created_at")),
         fields=fields,
         unknown_fields=unknown,
+        rejected_values=rejected,
         is_resend=message.is_resend,
         received_at=_received_at(headers),
+        timestamp=sent_at,
     )
 
 
-def _connectivity(topic: str, message: Any, key: bytes | None, headers: Headers) -> Connectivity:
+def _connectivity(
+    topic: str, message: Any, key: bytes | None, headers: Headers, sent_at: dt.datetime | None
+) -> Connectivity:
     """Build Connectivity; an unknown status number is UNKNOWN."""
     try:
         status = ConnectivityStatus(("unknown", "connected", "disconnected")[message.status])
@@ -151,6 +161,7 @@ def _connectivity(topic: str, message: Any, key: bytes | None, headers: Headers)
         created_at=_timestamp(message.created_at, message.HasField("created_at")),
         network_interface=message.network_interface,
         received_at=_received_at(headers),
+        timestamp=sent_at,
     )
 
 
@@ -159,7 +170,9 @@ def _audience(number: int) -> str:
     return snake(AUDIENCES[number]) if 0 <= number < len(AUDIENCES) else "unknown"
 
 
-def _alerts(topic: str, message: Any, key: bytes | None, headers: Headers) -> Alerts:
+def _alerts(
+    topic: str, message: Any, key: bytes | None, headers: Headers, sent_at: dt.datetime | None
+) -> Alerts:
     """Build Alerts."""
     vin = _vin(topic, key, headers, message.vin)
     return Alerts(
@@ -176,10 +189,13 @@ def _alerts(topic: str, message: Any, key: bytes | None, headers: Headers) -> Al
             for alert in message.alerts
         ),
         received_at=_received_at(headers),
+        timestamp=sent_at,
     )
 
 
-def _errors(topic: str, message: Any, key: bytes | None, headers: Headers) -> Errors:
+def _errors(
+    topic: str, message: Any, key: bytes | None, headers: Headers, sent_at: dt.datetime | None
+) -> Errors:
     """Build Errors."""
     vin = _vin(topic, key, headers, message.vin)
     return Errors(
@@ -196,10 +212,13 @@ def _errors(topic: str, message: Any, key: bytes | None, headers: Headers) -> Er
             for error in message.errors
         ),
         received_at=_received_at(headers),
+        timestamp=sent_at,
     )
 
 
-_BUILDERS: dict[RecordType, Callable[[str, Any, bytes | None, Headers], Decoded]] = {
+type _Builder = Callable[[str, Any, bytes | None, Headers, dt.datetime | None], Decoded]
+
+_BUILDERS: dict[RecordType, _Builder] = {
     RecordType.VEHICLE_DATA: _vehicle_data,
     RecordType.CONNECTIVITY: _connectivity,
     RecordType.ALERTS: _alerts,
@@ -207,9 +226,26 @@ _BUILDERS: dict[RecordType, Callable[[str, Any, bytes | None, Headers], Decoded]
 }
 
 
+def _kafka_time(timestamp_ms: int | None) -> dt.datetime | None:
+    """Return a Kafka record timestamp (epoch milliseconds, -1 for none) as a UTC datetime."""
+    if timestamp_ms is None or timestamp_ms < 0:
+        return None
+    try:
+        return dt.datetime.fromtimestamp(timestamp_ms / 1000, dt.UTC)
+    except OverflowError, OSError, ValueError:
+        return None
+
+
 def decode_record(
-    topic: str, value: bytes | None, key: bytes | None = None, headers: Headers = ()
+    topic: str,
+    value: bytes | None,
+    key: bytes | None = None,
+    headers: Headers = (),
+    *,
+    timestamp_ms: int | None = None,
 ) -> Decoded:
     """Decode one Kafka record of a Fleet Telemetry topic; raise DecodeError when malformed."""
     kind = record_type(topic)
-    return _BUILDERS[kind](topic, _parse(topic, kind, value), key, headers)
+    return _BUILDERS[kind](
+        topic, _parse(topic, kind, value), key, headers, _kafka_time(timestamp_ms)
+    )

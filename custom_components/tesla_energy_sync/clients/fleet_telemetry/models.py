@@ -49,8 +49,12 @@ class VehicleData:
     created_at: dt.datetime | None
     fields: Mapping[str, TelemetryValue]
     unknown_fields: int = 0
+    rejected_values: int = 0
+    """Values outside what their field can hold: None, cut short or left out (values.sanitize)."""
     is_resend: bool = False
     received_at: dt.datetime | None = None
+    timestamp: dt.datetime | None = None
+    """The Kafka record's timestamp: when the server produced it, by the server's clock."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,8 @@ class Connectivity:
     created_at: dt.datetime | None
     network_interface: str
     received_at: dt.datetime | None = None
+    timestamp: dt.datetime | None = None
+    """The Kafka record's timestamp: when the server produced it, by the server's clock."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +95,7 @@ class Alerts:
     created_at: dt.datetime | None
     alerts: tuple[Alert, ...]
     received_at: dt.datetime | None = None
+    timestamp: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +117,7 @@ class Errors:
     created_at: dt.datetime | None
     errors: tuple[VehicleError, ...]
     received_at: dt.datetime | None = None
+    timestamp: dt.datetime | None = None
 
 
 type Decoded = VehicleData | Connectivity | Alerts | Errors

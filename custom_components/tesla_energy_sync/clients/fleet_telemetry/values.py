@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from functools import cache
 import math
 import re
 from typing import Any, Final
@@ -120,6 +121,9 @@ FIELD_KINDS: Final[dict[str, Kind | str]] = {
     **_kinds("SpeedAssistLevel", "SpeedLimitWarning"),
 }
 
+MAX_TEXT: Final = 255
+"""Longest text kept: Home Assistant's limit for a state, and far beyond any real name."""
+
 _ARM_TYPES: Final = dict(VALUE_ARMS.values())
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 # The server's rendering of a legacy location string: "(37.412374 N, 122.145867 W)".
@@ -146,6 +150,60 @@ def enum_label(enum_name: str, number: int) -> str:
     if not 0 <= number < len(names):
         return "unknown"
     return snake(names[number].removeprefix(_prefix(enum_name)))
+
+
+@cache
+def enum_labels(enum_name: str) -> frozenset[str]:
+    """Return every label `enum_label` can give for an enum, `unknown` included."""
+    return frozenset(enum_label(enum_name, number) for number in range(len(enum_values(enum_name))))
+
+
+def _on_earth(value: TelemetryValue) -> bool:
+    """Return whether a location is a finite latitude and longitude within their ranges."""
+    if not isinstance(value, tuple):
+        return False
+    latitude, longitude = value
+    return (
+        math.isfinite(latitude)
+        and math.isfinite(longitude)
+        and -90 <= latitude <= 90
+        and -180 <= longitude <= 180
+    )
+
+
+class Verdict(Enum):
+    """What `sanitize` made of a decoded value."""
+
+    KEPT = "kept"
+    REPLACED = "replaced"
+    """Applied as None (an unknown label) or cut to MAX_TEXT."""
+    DROPPED = "dropped"
+    """Not applied at all: the field keeps its last value (a position off the globe)."""
+
+
+def sanitize(field: str, value: TelemetryValue) -> tuple[TelemetryValue, Verdict]:
+    """Return a decoded value as entities can take it, and what was done to it.
+
+    A label its enum lacks (an unknown gear letter, a megabyte of text) or an overlong state
+    word says the old value no longer holds without saying what does: None, "no valid value".
+    A location off the globe (latitude 999, NaN) is a glitch of the fix, not a move: dropped,
+    so the car stays where it was last really seen. Other text is cut to MAX_TEXT.
+    """
+    if value is None:
+        return None, Verdict.KEPT
+    kind = FIELD_KINDS.get(field)
+    match kind:
+        case str():
+            kept = isinstance(value, str) and value in enum_labels(kind)
+        case Kind.STATE:
+            kept = isinstance(value, str) and len(value) <= MAX_TEXT
+        case Kind.LOCATION:
+            return (value, Verdict.KEPT) if _on_earth(value) else (None, Verdict.DROPPED)
+        case _:
+            if isinstance(value, str) and len(value) > MAX_TEXT:
+                return value[:MAX_TEXT], Verdict.REPLACED
+            return value, Verdict.KEPT
+    return (value, Verdict.KEPT) if kept else (None, Verdict.REPLACED)
 
 
 def _label_text(text: str, prefixes: tuple[str, ...]) -> str | None:

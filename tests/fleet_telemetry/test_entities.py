@@ -1,0 +1,36 @@
+"""Vehicle entities after a simulated drive home, snapshotted one platform at a time."""
+
+from __future__ import annotations
+
+from unittest.mock import patch
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from syrupy.assertion import SnapshotAssertion
+
+from simulators.fleet_telemetry import FleetProducer
+
+from .common import VIN, setup_connected, until
+
+
+@pytest.mark.parametrize(
+    "platform", [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.DEVICE_TRACKER]
+)
+async def test_vehicle_entities(
+    hass: HomeAssistant,
+    telemetry_entry: MockConfigEntry,
+    producer: FleetProducer,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    platform: Platform,
+) -> None:
+    """Every entity of a car that drove home, parked and charged (values from its seeded plan)."""
+    with patch("custom_components.tesla_energy_sync.PLATFORMS", [platform]):
+        await setup_connected(hass, telemetry_entry)
+        sent = await producer.send_drive(VIN)
+        consumer = telemetry_entry.runtime_data.hub.consumer
+        await until(hass, lambda: consumer.records >= sent)
+    await snapshot_platform(hass, entity_registry, snapshot, telemetry_entry.entry_id)
