@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from custom_components.tesla_energy_sync import validation
+from custom_components.tesla_energy_sync.clients.fleet_telemetry.models import valid_vin
 from custom_components.tesla_energy_sync.validation import InputError
 
 GOOD: list[tuple[Callable[[Any], Any], Any, Any]] = [
@@ -123,4 +124,4 @@ def test_stored_vins_are_checked_as_a_list() -> None:
 )
 def test_valid_vin(vin: str, valid: bool) -> None:
     """One VIN rule for the forms and the Kafka consumer (which drops records of others)."""
-    assert validation.valid_vin(vin) is valid
+    assert valid_vin(vin) is valid

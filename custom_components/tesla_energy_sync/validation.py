@@ -14,6 +14,8 @@ from typing import Any, Final
 
 from yarl import URL
 
+from .clients.fleet_telemetry.models import valid_vin
+
 MAX_HOST: Final = 260  # a 253-character name and a port
 MAX_URL: Final = 2048
 MAX_TOKEN: Final = 4096
@@ -32,13 +34,7 @@ type Validator = Callable[[Any], Any]
 _LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
 _TOPIC_PREFIX = re.compile(r"[A-Za-z0-9._-]+")
 # ISO 3779: 17 characters, digits and capitals without I, O and Q.
-_VIN = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
 _VIN_SEPARATORS = re.compile(r"[\s,;]+")
-
-
-def valid_vin(vin: str) -> bool:
-    """Return whether text is a well-formed VIN (the check digit is North American only)."""
-    return len(vin) == 17 and _VIN.fullmatch(vin) is not None
 
 
 class InputError(ValueError):

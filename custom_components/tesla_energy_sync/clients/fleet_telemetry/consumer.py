@@ -18,11 +18,10 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
-from ...validation import valid_vin  # the one VIN rule, shared with the forms (HA-free)
 from ..errors import ClientConnectionError
 from .config import ConsumerConfig, Timing, kafka_options
 from .decode import decode_record
-from .models import Decoded, DecodeError, VehicleData
+from .models import Decoded, DecodeError, VehicleData, valid_vin
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 import datetime as dt
 from enum import StrEnum
+import re
 
 from ..errors import ResponseError
 
@@ -14,6 +15,15 @@ type Location = tuple[float, float]
 
 type TelemetryValue = float | int | bool | str | Location | dt.time | Mapping[str, bool] | None
 """One decoded field value; None means the vehicle reported no valid value."""
+
+
+# 17 characters, no I, O or Q (ISO 3779); the check digit exists on North American VINs only.
+_VIN = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
+
+
+def valid_vin(vin: str) -> bool:
+    """Return whether text is a well-formed VIN; the forms and the consumer share this rule."""
+    return _VIN.fullmatch(vin) is not None
 
 
 class DecodeError(ResponseError):
