@@ -31,6 +31,9 @@ from .clients.comed import ComEdPrice
 AMBER_CURRENCY = "AUD"
 COMED_CURRENCY = "USD"
 COMED_INTERVAL = dt.timedelta(minutes=5)
+# The stretch an hourly-average tariff bills at one price: a clock hour (Chicago's offsets are
+# whole hours, so its clock hours are UTC hours too).
+BILLING_HOUR = dt.timedelta(hours=1)
 # Entities show prices to 0.001 c, the precision the sources quote.
 SHOWN_DECIMALS = 5
 # ComEd publishes each 5-minute price after its interval ends, so its newest price stands for
@@ -38,6 +41,11 @@ SHOWN_DECIMALS = 5
 COMED_HOLDS_FOR = dt.timedelta(minutes=15)
 
 _AMBER_SPIKING = frozenset({SpikeStatus.POTENTIAL, SpikeStatus.SPIKE})
+
+
+def billing_hour(moment: dt.datetime) -> dt.datetime:
+    """Return the start of the clock hour (UTC) that `moment` falls in."""
+    return moment.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
 
 
 def from_cents(cents: float) -> float:
@@ -184,6 +192,22 @@ class PriceSeries:
         """Return the newest settled interval."""
         settled = [i for i in self.intervals if i.kind is PriceKind.ACTUAL]
         return max(settled, key=lambda i: i.end, default=None)
+
+    def hour_average(self, hour: dt.datetime) -> float | None:
+        """Return the settled import price of the clock hour starting at `hour`, once final.
+
+        ComEd bills each hour at the mean of its twelve 5-minute prices (docs/comed.md#billing);
+        None until all twelve are in the series (or when one lacks its import price).
+        """
+        end = hour + BILLING_HOUR
+        prices = [
+            i.import_price
+            for i in self.intervals
+            if i.kind is PriceKind.ACTUAL and hour <= i.start and i.end <= end
+        ]
+        if len(prices) != BILLING_HOUR // COMED_INTERVAL or None in prices:
+            return None
+        return sum(p for p in prices if p is not None) / len(prices)
 
     def as_dict(self) -> dict[str, object]:
         """Return a JSON-safe summary for diagnostics."""

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from custom_components.tesla_energy_sync.tariff import PriceInterval, PriceKind
+from custom_components.tesla_energy_sync.wall_connector.history import SessionHistory
 from custom_components.tesla_energy_sync.wall_connector.session import (
     FinishedSession,
     SessionSample,
@@ -258,3 +259,45 @@ def test_average_and_peak_power() -> None:
     stored = finished.as_dict()
     del stored["average_power_kw"], stored["peak_power_kw"]
     assert FinishedSession.from_dict(stored).peak_power_kw is None
+
+
+def test_two_sessions_in_one_hour_settle_and_stale_hours_expire() -> None:
+    """Each session held in an hour moves by its own difference; a day-old hour keeps its price."""
+    tracker = SessionTracker()
+    hour = T0
+    # A first session of 2 kWh at 0.10 and a second of 1 kWh at 0.30, both in the 08:00 hour.
+    tracker.update(sample(0, wh=0), price(0.10), hour)
+    tracker.update(sample(600, wh=2000), price(0.10), hour)
+    first = tracker.update(sample(700, connected=False), None)
+    tracker.update(sample(800, wh=0), price(0.30), hour)
+    tracker.update(sample(1200, wh=1000), price(0.30), hour)
+    second = tracker.update(sample(1300, connected=False), None)
+    assert first is not None
+    assert second is not None
+    assert (first.cost, second.cost) == (0.2, 0.3)
+
+    # The hour's average is 0.20: +0.20 for the first, -0.10 for the second.
+    moved = tracker.settle(lambda h: 0.20 if h == hour else None, T0 + timedelta(hours=1))
+    assert moved == {first.started_at: (0.4, 2000.0), second.started_at: (0.2, 1000.0)}
+    assert tracker.last is not None
+    assert tracker.last.cost == 0.2
+    assert tracker.last.average_price == 0.2
+    assert tracker.totals.cost(AUD) == pytest.approx(0.6)
+    assert not tracker.unsettled
+    assert not tracker.open_costs
+    # The history follows by start; a session no longer kept is left alone.
+    history = SessionHistory([first])
+    assert history.reprice(first.started_at, *moved[first.started_at])
+    assert history.between()[0].cost == 0.4
+    assert not history.reprice(second.started_at, *moved[second.started_at])
+
+    # An hour whose average never comes (source down for a day) is dropped, priced as held.
+    tracker.update(sample(7200, wh=0), price(0.10), hour + timedelta(hours=2))
+    tracker.update(sample(7800, wh=1000), price(0.10), hour + timedelta(hours=2))
+    restored = SessionTracker.from_dict(tracker.as_dict())
+    assert restored.unsettled == tracker.unsettled
+    assert restored.settle(lambda h: None, T0 + timedelta(hours=3)) == {}
+    assert len(restored.unsettled) == 1
+    assert restored.settle(lambda h: None, T0 + timedelta(hours=28)) == {}
+    assert not restored.unsettled
+    assert restored.totals.cost(AUD) == pytest.approx(0.7)

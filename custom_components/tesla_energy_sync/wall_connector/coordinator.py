@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
@@ -40,7 +40,7 @@ from ..const import (
 )
 from ..coordinator import Showable, TesCoordinator
 from ..runtime import SourceRuntime
-from ..tariff import PriceInterval
+from ..tariff import Billing, billing_hour
 from .history import SessionHistory
 from .session import ActiveSession, ChargingTotals, FinishedSession, SessionSample, SessionTracker
 
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
     from ..clients.wall_connector import WallConnectorClient
+    from ..tariff import TariffSource
 
 
 # Listed by every plugged-in unit that is not charging (docs/wall-connector.md#alerts): a
@@ -177,20 +178,41 @@ class WallConnectorVitalsCoordinator(_WallConnectorCoordinator[WallConnectorStat
         # The energy since the last sample was drawn between the two: price it at the
         # interval in force half way, not at the one that began just before this sample.
         previous = self.tracker.active.last_seen if self.tracker.active else now
-        finished = self.tracker.update(sample, self.linked_price(previous + (now - previous) / 2))
+        drawn = previous + (now - previous) / 2
+        tariff = self.linked_tariff()
+        series = tariff.series if tariff is not None else None
+        # An hourly-average tariff (ComEd) bills the hour at its average, known once the hour
+        # is over: the step is priced at the 5-minute price for now and settled later.
+        hourly = series is not None and series.billing is Billing.HOURLY_AVERAGE
+        finished = self.tracker.update(
+            sample,
+            tariff.current(drawn) if tariff is not None else None,
+            billing_hour(drawn) if hourly else None,
+        )
+        moved = (
+            self.tracker.settle(series.hour_average, now)
+            if series is not None and hourly and self.tracker.unsettled
+            else {}
+        )
         alerts_changed = self._follow_alerts(vitals)
         assert self._store is not None  # noqa: S101 - set up before the first fetch
         assert self._history_store is not None  # noqa: S101 - set up with _store
-        if finished is not None:
-            self.history.add(finished)
+        if finished is not None or moved:
+            if finished is not None:
+                self.history.add(finished)
+            for started_at, (cost, priced_wh) in moved.items():
+                self.history.reprice(started_at, cost, priced_wh)
             # History first: a crash between the writes finishes the session again, and
             # SessionHistory.add replaces rather than duplicates it.
             await self._history_store.async_save(self.history.as_dict())
             await self._store.async_save(self._stored())
-            self.hass.bus.async_fire(
-                EVENT_SESSION_ENDED,
-                {"serial_number": self.serial, **finished.as_dict()},
-            )
+            if finished is not None:
+                # Under an hourly-average tariff the cost is provisional until its last hour
+                # settles; the history and the last-session sensors follow the correction.
+                self.hass.bus.async_fire(
+                    EVENT_SESSION_ENDED,
+                    {"serial_number": self.serial, **finished.as_dict()},
+                )
         elif self.tracker.active is not None or alerts_changed:
             # A write per poll would wear SD cards; losing a few seconds on a crash is fine.
             self._store.async_delay_save(self._stored, 30)
@@ -237,16 +259,16 @@ class WallConnectorVitalsCoordinator(_WallConnectorCoordinator[WallConnectorStat
             return None
         return CURRENCY_BY_KIND.get(EntryKind(linked.data[CONF_KIND]))
 
-    def linked_price(self, at: datetime) -> PriceInterval | None:
-        """Return the linked tariff's interval in force at `at`, if the entry is loaded."""
+    def linked_tariff(self) -> TariffSource | None:
+        """Return the linked tariff entry's prices, if the entry is loaded."""
         entry_id = self.config_entry.options.get(CONF_TARIFF_ENTRY)
         if not entry_id:
             return None
         linked = self.hass.config_entries.async_get_entry(entry_id)
         if linked is None or linked.state is not ConfigEntryState.LOADED:
             return None
-        tariff = linked.runtime_data.tariff()
-        return tariff.current(at) if tariff is not None else None
+        tariff: TariffSource | None = linked.runtime_data.tariff()
+        return tariff
 
     def _next_poll_delay(self, data: WallConnectorState) -> timedelta:
         """Poll fast while a vehicle is connected (sessions are priced per poll)."""

@@ -10,7 +10,7 @@ from typing import Any, Final, Self
 
 from homeassistant.util import dt as dt_util
 
-from .session import ActiveSession, FinishedSession
+from .session import ActiveSession, FinishedSession, repriced
 
 # About fourteen years of daily charging; the bound keeps the stored file (1.5 MB of JSON) and
 # the scan behind every query small.
@@ -54,6 +54,16 @@ class SessionHistory:
             self._sessions[-1] = session
         else:
             self._sessions.append(session)
+
+    def reprice(self, started_at: datetime, cost: float, priced_wh: float) -> bool:
+        """Correct the cost of the session that started at `started_at`; return if it is kept."""
+        # Settlement reaches back a day at most: search from the newest.
+        for index in range(len(self._sessions) - 1, -1, -1):
+            session = self._sessions[index]
+            if session.started_at == started_at:
+                self._sessions[index] = repriced(session, cost, priced_wh)
+                return True
+        return False
 
     def between(
         self, start: datetime | None = None, end: datetime | None = None

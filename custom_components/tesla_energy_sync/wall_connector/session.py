@@ -8,11 +8,16 @@ pauses; after a reboot (`uptime_s` drops) it may restart from 0 mid-session.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Self
+from typing import Any, Final, Self
 
 from ..tariff import PriceInterval
+
+# ComEd's feed reaches back a day (docs/comed.md#feeds): an hour not settled by then never will
+# be, and its energy keeps the provisional price.
+SETTLE_WITHIN: Final = timedelta(hours=25)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +106,48 @@ class FinishedSession:
         )
 
 
+def repriced(session: FinishedSession, cost: float, priced_wh: float) -> FinishedSession:
+    """Return a finished session with its cost (unrounded, as the tracker keeps it) corrected."""
+    return replace(
+        session,
+        cost=round(cost, 4),
+        average_price=round(cost / (priced_wh / 1000), 5) if priced_wh else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UnsettledHour:
+    """A session's energy drawn in one hour of an hourly-average tariff, priced provisionally.
+
+    ComEd bills the hour at the average of its twelve 5-minute prices, known only once the hour
+    is over; until then each step is priced at the 5-minute price in force when it was drawn.
+    """
+
+    session_start: datetime
+    hour: datetime
+    energy_wh: float
+    cost: float
+    currency: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict (for storage)."""
+        data = asdict(self)
+        data["session_start"] = self.session_start.isoformat()
+        data["hour"] = self.hour.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Rebuild from `as_dict` output."""
+        return cls(
+            **{
+                **data,
+                "session_start": datetime.fromisoformat(data["session_start"]),
+                "hour": datetime.fromisoformat(data["hour"]),
+            }
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class ChargingTotals:
     """Energy and cost of every session since the charger was added; they never go down."""
@@ -122,6 +169,12 @@ class ChargingTotals:
         step_cost = energy_wh / 1000 * price.import_price
         costs[price.currency] = costs.get(price.currency, 0.0) + step_cost
         return replace(self, energy_wh=self.energy_wh + energy_wh, costs=costs)
+
+    def correct(self, currency: str, delta: float) -> ChargingTotals:
+        """Return the totals with a settled hour's cost difference applied."""
+        costs = dict(self.costs)
+        costs[currency] = costs.get(currency, 0.0) + delta
+        return replace(self, costs=costs)
 
     def cost(self, currency: str | None) -> float | None:
         """Return the total cost in `currency` (0 before the first priced step), None without."""
@@ -153,14 +206,26 @@ class SessionTracker:
         self.active: ActiveSession | None = None
         self.last: FinishedSession | None = None
         self.totals = ChargingTotals()
+        # Priced energy of hours an hourly-average tariff has not settled yet, and the unrounded
+        # cost and priced energy of finished sessions that still have some.
+        self.unsettled: list[UnsettledHour] = []
+        self.open_costs: dict[datetime, tuple[float, float]] = {}
+        self._hour: datetime | None = None
         self._connected: bool | None = None
 
-    def update(self, sample: SessionSample, price: PriceInterval | None) -> FinishedSession | None:
+    def update(
+        self,
+        sample: SessionSample,
+        price: PriceInterval | None,
+        hour: datetime | None = None,
+    ) -> FinishedSession | None:
         """Account for one sample; return the session that just ended, if one did.
 
         `price` is the linked tariff's interval in force while the step since the last sample
-        was drawn (None: no price known).
+        was drawn (None: no price known). `hour` is the clock hour it was drawn in when the
+        tariff bills hourly averages: its cost is then provisional until `settle`.
         """
+        self._hour = hour
         if sample.booting:
             # A booting unit reports no vehicle (evse_state 0); that is not an unplug.
             return None
@@ -169,6 +234,11 @@ class SessionTracker:
             if self.active is None:
                 return None
             finished = self._finish(self.active, sample.time)
+            if any(u.session_start == finished.started_at for u in self.unsettled):
+                self.open_costs[finished.started_at] = (
+                    self.active.cost,
+                    self.active.priced_energy_wh,
+                )
             self.active, self.last = None, finished
             return finished
         if self.active is None:
@@ -212,6 +282,8 @@ class SessionTracker:
                 cost += delta_wh / 1000 * applied.import_price
                 priced += delta_wh
                 currency = applied.currency
+                if self._hour is not None:
+                    self._hold(session.started_at, delta_wh, applied)
         peak = session.peak_power_w
         if sample.power_w is not None and (peak is None or sample.power_w > peak):
             peak = sample.power_w
@@ -232,6 +304,61 @@ class SessionTracker:
             charging=sample.contactor_closed,
             peak_power_w=peak,
         )
+
+    def _hold(self, session_start: datetime, energy_wh: float, price: PriceInterval) -> None:
+        """Keep a provisionally priced step until its hour is settled."""
+        assert self._hour is not None  # noqa: S101 - only called with an hour
+        assert price.import_price is not None  # noqa: S101 - only priced steps
+        cost = energy_wh / 1000 * price.import_price
+        for index, held in enumerate(self.unsettled):
+            if (held.session_start, held.hour, held.currency) == (
+                session_start,
+                self._hour,
+                price.currency,
+            ):
+                self.unsettled[index] = replace(
+                    held, energy_wh=held.energy_wh + energy_wh, cost=held.cost + cost
+                )
+                return
+        self.unsettled.append(
+            UnsettledHour(session_start, self._hour, energy_wh, cost, price.currency)
+        )
+
+    def settle(
+        self, average: Callable[[datetime], float | None], now: datetime
+    ) -> dict[datetime, tuple[float, float]]:
+        """Re-price every held hour whose average is known; return the finished sessions moved.
+
+        The session in progress, the last session and the lifetime totals move by the
+        difference; the result maps each finished session that moved (by start) to its
+        unrounded cost and priced energy, for the history to follow.
+        """
+        moved: dict[datetime, tuple[float, float]] = {}
+        keep: list[UnsettledHour] = []
+        for held in self.unsettled:
+            price = average(held.hour)
+            if price is None:
+                if now - held.hour < SETTLE_WITHIN:
+                    keep.append(held)
+                continue
+            delta = held.energy_wh / 1000 * price - held.cost
+            self.totals = self.totals.correct(held.currency, delta)
+            if self.active is not None and self.active.started_at == held.session_start:
+                self.active = replace(self.active, cost=self.active.cost + delta)
+            elif held.session_start in self.open_costs:
+                cost, priced = self.open_costs[held.session_start]
+                self.open_costs[held.session_start] = moved[held.session_start] = (
+                    cost + delta,
+                    priced,
+                )
+        self.unsettled = keep
+        for start, (cost, priced) in moved.items():
+            if self.last is not None and self.last.started_at == start:
+                self.last = repriced(self.last, cost, priced)
+        # A finished session with nothing left to settle needs its unrounded cost no more.
+        pending = {held.session_start for held in keep}
+        self.open_costs = {k: v for k, v in self.open_costs.items() if k in pending}
+        return moved
 
     @staticmethod
     def _energy_step(session: ActiveSession, sample: SessionSample) -> float:
@@ -292,6 +419,11 @@ class SessionTracker:
             "last": self.last.as_dict() if self.last else None,
             "connected": self._connected,
             "totals": self.totals.as_dict(),
+            "unsettled": [held.as_dict() for held in self.unsettled],
+            "open_costs": [
+                [start.isoformat(), cost, priced]
+                for start, (cost, priced) in self.open_costs.items()
+            ],
         }
 
     @classmethod
@@ -304,4 +436,9 @@ class SessionTracker:
             tracker._connected = data["connected"]
             # Stores written before lifetime totals existed start them from zero.
             tracker.totals = ChargingTotals.from_dict(data.get("totals"))
+            tracker.unsettled = [UnsettledHour.from_dict(h) for h in data.get("unsettled", [])]
+            tracker.open_costs = {
+                datetime.fromisoformat(start): (float(cost), float(priced))
+                for start, cost, priced in data.get("open_costs", [])
+            }
         return tracker
