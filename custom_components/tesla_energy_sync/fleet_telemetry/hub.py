@@ -95,7 +95,7 @@ class TelemetryHub:
         self.last_record: datetime | None = None
         """When the newest vehicle record was created (by the car's clock, kept believable)."""
         self.records_per_minute: int | None = None
-        self._records_at_tick: int | None = None
+        self._records_at_tick = 0
         consumer.on_state_change = self._connection_changed
 
     @property
@@ -128,8 +128,7 @@ class TelemetryHub:
     def async_health_tick(self, now: datetime | None = None) -> None:
         """Work out the records of the past interval and refresh the health entities."""
         records = self.consumer.records
-        if self._records_at_tick is not None:
-            self.records_per_minute = max(records - self._records_at_tick, 0)
+        self.records_per_minute = max(records - self._records_at_tick, 0)
         self._records_at_tick = records
         for update in list(self._health_listeners):
             self._update(update)
