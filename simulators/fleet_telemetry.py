@@ -68,17 +68,32 @@ _ARMS: Final[dict[str, str]] = {
     "DetailedChargeState": "detailed_charge_state_value",
     "ChargeState": "string_value",
     "VehicleName": "string_value",
+    "TpmsPressureFl": "double_value",
+    "TpmsPressureFr": "double_value",
+    "TpmsPressureRl": "double_value",
+    "TpmsPressureRr": "double_value",
+    "HvacPower": "hvac_power_value",
 }
 _ENUM_OF_ARM: Final = {
     "shift_state_value": "ShiftState",
     "sentry_mode_state_value": "SentryModeState",
     "detailed_charge_state_value": "DetailedChargeStateValue",
+    "hvac_power_value": "HvacPowerState",
 }
 # Fields 179 and above are typed whatever the vehicle's prefer_typed says; the server turns a
 # string Location into location_value itself.
 _ALWAYS_TYPED: Final = frozenset(
     {"Location", "DetailedChargeState", "ChargePortDoorOpen", "ChargerVoltage"}
 )
+
+
+# Tyre pressures in bar, as the car sends them (docs/fleet-telemetry.md#fields).
+TYRES: Final = {
+    "TpmsPressureFl": 2.875,
+    "TpmsPressureFr": 2.9,
+    "TpmsPressureRl": 2.825,
+    "TpmsPressureRr": 2.85,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +165,8 @@ def trip_samples(plan: TripPlan) -> list[dict[str, Any]]:
             "DetailedChargeState": "disconnected",
             "ChargeState": "idle",
             "ChargePortDoorOpen": False,
+            "HvacPower": "on",
+            **TYRES,
         }
     ]
     battery = plan.battery
@@ -177,6 +194,7 @@ def trip_samples(plan: TripPlan) -> list[dict[str, Any]]:
             "MinutesToArrival": None,
             "Locked": True,
             "SentryMode": "armed",
+            "HvacPower": "off",
         }
     )
     samples.append(
@@ -238,6 +256,8 @@ def expected_state(plan: TripPlan, *, string_values: bool = False) -> dict[str, 
         "ACChargingPower": 0.0,
         "ChargeAmps": 0.0,
         "TimeToFullCharge": round(remaining / 10, 2),
+        "HvacPower": "off",
+        **TYRES,
     }
     if string_values:
         # The older records carry three decimals.
@@ -263,7 +283,7 @@ def _as_string(field: str, value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:.3f}"
-    if field in {"Gear", "SentryMode"} and isinstance(value, str):
+    if field in {"Gear", "SentryMode", "HvacPower"} and isinstance(value, str):
         return value.upper() if len(value) == 1 else value.capitalize()
     if field == "ChargeState":
         return str(value).capitalize()

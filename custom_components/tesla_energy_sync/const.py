@@ -148,6 +148,7 @@ CONF_SASL_MECHANISM: Final = "sasl_mechanism"
 DEFAULT_GROUP_ID: Final = "home-assistant-tesla-energy-sync"
 DEFAULT_TOPIC_PREFIX: Final = "tesla"
 EVENT_VEHICLE_ALERT: Final = f"{DOMAIN}_vehicle_alert"
+EVENT_TELEMETRY_ERROR: Final = f"{DOMAIN}_telemetry_error"
 
 # Powerwall gateways through pypowerwall. HA core polls every 30 s because 5 s overloaded
 # gateways; 15 s is the default here, 5 s the floor.

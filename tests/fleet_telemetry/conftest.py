@@ -19,6 +19,8 @@ from simulators.kafka_broker import TANSU_TIMING, TansuBroker
 from .common import OTHER_VIN, PREFIX, VIN, telemetry_data
 
 _groups = itertools.count()
+# A fixed entry id keeps the unique ids of the entry's own health entities stable in snapshots.
+TELEMETRY_ENTRY_ID = "01TELEMETRYENTRY0000000000"
 
 
 @pytest.fixture(autouse=True)
@@ -59,6 +61,7 @@ async def telemetry_entry(
     entry = MockConfigEntry(
         domain=DOMAIN,
         title=f"Fleet Telemetry {PREFIX}",
+        entry_id=TELEMETRY_ENTRY_ID,
         unique_id=f"{broker.bootstrap}|{PREFIX}",
         data={**telemetry_data(broker.bootstrap), CONF_GROUP_ID: f"ha-test-{next(_groups)}"},
     )

@@ -16,6 +16,7 @@ from simulators.fleet_telemetry import FleetProducer
 from .common import VIN, setup_connected, until
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 @pytest.mark.parametrize(
     "platform", [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.DEVICE_TRACKER]
 )

@@ -6,6 +6,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.event import async_track_time_interval
 
 from ..clients.fleet_telemetry.config import TlsMaterialError
 from ..clients.fleet_telemetry.consumer import TelemetryConsumer
@@ -15,7 +16,7 @@ from . import config
 from .config import LEGACY_SSL_FILES, SSL_PEMS, async_consumer_config
 from .entity import setup_binary_sensors, setup_sensors, setup_trackers
 from .flow import FleetTelemetrySteps, stored_data_problem
-from .hub import FleetTelemetryRuntime, TelemetryHub
+from .hub import HEALTH_INTERVAL, FleetTelemetryRuntime, TelemetryHub
 
 
 async def async_build(hass: HomeAssistant, entry: TesConfigEntry) -> FleetTelemetryRuntime:
@@ -41,18 +42,21 @@ async def async_build(hass: HomeAssistant, entry: TesConfigEntry) -> FleetTeleme
             translation_placeholders={"error": str(err)},
         ) from err
     consumer = TelemetryConsumer(consumer_config, timing=config.TIMING)
-    hub = TelemetryHub(hass, consumer)
+    hub = TelemetryHub(hass, consumer, entry.entry_id)
     task = entry.async_create_background_task(
         hass, consumer.run(hub.apply), f"{DOMAIN} fleet telemetry {entry.title}"
     )
+    entry.async_on_unload(async_track_time_interval(hass, hub.async_health_tick, HEALTH_INTERVAL))
     return FleetTelemetryRuntime(hub=hub, task=task)
 
 
 def remove_vehicle(entry: TesConfigEntry, device: dr.DeviceEntry) -> bool:
     """Forget a vehicle that stopped reporting; it comes back, as new, if it streams again."""
     runtime = entry.runtime_data
-    if not isinstance(runtime, FleetTelemetryRuntime):
-        return False
+    if not isinstance(runtime, FleetTelemetryRuntime) or (DOMAIN, entry.entry_id) in (
+        device.identifiers
+    ):
+        return False  # the entry's own service device goes only with the entry
     for domain, vin in device.identifiers:
         if domain == DOMAIN:
             runtime.hub.async_forget(vin)

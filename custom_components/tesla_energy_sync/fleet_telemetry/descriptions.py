@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from homeassistant.components.binary_sensor import BinarySensorEntityDescription
@@ -16,16 +17,21 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import (
     PERCENTAGE,
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
     UnitOfEnergy,
     UnitOfLength,
     UnitOfPower,
+    UnitOfPressure,
     UnitOfSpeed,
     UnitOfTemperature,
+    UnitOfTime,
 )
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.typing import StateType
 
-from .hub import ONLINE, VehicleState
+from .hub import ONLINE, TelemetryHub, VehicleState
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,6 +85,37 @@ def _driving(vehicle: VehicleState | None) -> bool | None:
     if gear is None and speed is None:
         return None
     return gear in {"d", "r"} or (isinstance(speed, (int, float)) and speed > 0)
+
+
+# HvacPower states in which the cabin climate runs (docs/fleet-telemetry.md#fields): on, and
+# the car running it by itself to precondition or to keep a parked cabin from overheating.
+CLIMATE_RUNNING = frozenset({"on", "precondition", "overheat_protect"})
+
+
+def _climate_on(vehicle: VehicleState | None) -> bool | None:
+    state = field_value(vehicle, "HvacPower")
+    return None if state is None or state == "unknown" else state in CLIMATE_RUNNING
+
+
+def _flag(name: str) -> Callable[[VehicleState | None], bool | None]:
+    def is_on(vehicle: VehicleState | None) -> bool | None:
+        value = field_value(vehicle, name)
+        return value if isinstance(value, bool) else None
+
+    return is_on
+
+
+def _tyre(key: str, field: str) -> VehicleSensorDescription:
+    return VehicleSensorDescription(
+        key=key,
+        translation_key=key,
+        fields=(field,),
+        device_class=SensorDeviceClass.PRESSURE,
+        native_unit_of_measurement=UnitOfPressure.BAR,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        entity_category=EntityCategory.DIAGNOSTIC,
+    )
 
 
 def _charging(vehicle: VehicleState | None) -> bool | None:
@@ -181,6 +218,37 @@ VEHICLE_SENSORS: tuple[VehicleSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
     ),
+    VehicleSensorDescription(
+        key="charger_voltage",
+        translation_key="charger_voltage",
+        fields=("ChargerVoltage",),
+        device_class=SensorDeviceClass.VOLTAGE,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+    ),
+    VehicleSensorDescription(
+        # docs/fleet-telemetry.md#fields: no ChargerActualCurrent; ChargeAmps is the line current.
+        key="charger_current",
+        translation_key="charger_current",
+        fields=("ChargeAmps",),
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+    ),
+    VehicleSensorDescription(
+        key="time_to_full_charge",
+        translation_key="time_to_full_charge",
+        fields=("TimeToFullCharge",),
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.HOURS,
+        suggested_display_precision=2,
+    ),
+    _tyre("tyre_pressure_front_left", "TpmsPressureFl"),
+    _tyre("tyre_pressure_front_right", "TpmsPressureFr"),
+    _tyre("tyre_pressure_rear_left", "TpmsPressureRl"),
+    _tyre("tyre_pressure_rear_right", "TpmsPressureRr"),
 )
 
 VEHICLE_BINARY_SENSORS: tuple[VehicleBinarySensorDescription, ...] = (
@@ -215,6 +283,20 @@ VEHICLE_BINARY_SENSORS: tuple[VehicleBinarySensorDescription, ...] = (
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         is_on_fn=lambda vehicle: field_value(vehicle, ONLINE),
     ),
+    VehicleBinarySensorDescription(
+        key="charge_port_door",
+        translation_key="charge_port_door",
+        fields=("ChargePortDoorOpen",),
+        device_class=BinarySensorDeviceClass.DOOR,
+        is_on_fn=_flag("ChargePortDoorOpen"),
+    ),
+    VehicleBinarySensorDescription(
+        key="climate_on",
+        translation_key="climate_on",
+        fields=("HvacPower",),
+        device_class=BinarySensorDeviceClass.RUNNING,
+        is_on_fn=_climate_on,
+    ),
 )
 
 
@@ -225,4 +307,55 @@ class VehicleTrackerDescription(TrackerEntityDescription, TelemetryEntityDescrip
 
 TRACKER = VehicleTrackerDescription(
     key="location", translation_key="location", fields=("Location",)
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HealthSensorDescription(SensorEntityDescription):
+    """A figure of the stream itself, on the entry's service device."""
+
+    value_fn: Callable[[TelemetryHub], StateType | datetime]
+
+
+@dataclass(frozen=True, kw_only=True)
+class HealthBinarySensorDescription(BinarySensorEntityDescription):
+    """A flag of the stream itself, on the entry's service device."""
+
+    is_on_fn: Callable[[TelemetryHub], bool | None]
+
+
+HEALTH_SENSORS: tuple[HealthSensorDescription, ...] = (
+    HealthSensorDescription(
+        # A timestamp, not an age: it changes at most once a health tick, not every second.
+        key="telemetry_last_record",
+        translation_key="telemetry_last_record",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda hub: hub.last_record,
+    ),
+    HealthSensorDescription(
+        key="telemetry_records_per_minute",
+        translation_key="telemetry_records_per_minute",
+        native_unit_of_measurement="records/min",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda hub: hub.records_per_minute,
+    ),
+    HealthSensorDescription(
+        key="telemetry_malformed_records",
+        translation_key="telemetry_malformed_records",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda hub: hub.consumer.malformed,
+    ),
+)
+
+BROKER_CONNECTED = HealthBinarySensorDescription(
+    key="broker_connected",
+    translation_key="broker_connected",
+    device_class=BinarySensorDeviceClass.CONNECTIVITY,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    is_on_fn=lambda hub: hub.connected,
 )

@@ -8,26 +8,32 @@ so that their last state is restored before the first record arrives.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from typing import Any, Final
 
 from homeassistant.components.binary_sensor import BinarySensorEntity
 from homeassistant.components.device_tracker.const import SourceType
 from homeassistant.components.device_tracker.entity import TrackerEntity
-from homeassistant.components.sensor import RestoreSensor
+from homeassistant.components.sensor import RestoreSensor, SensorEntity
 from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE, STATE_ON
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
+from homeassistant.helpers.typing import StateType
 
 from ..const import DOMAIN
 from ..runtime import TesConfigEntry
 from .descriptions import (
+    BROKER_CONNECTED,
+    HEALTH_SENSORS,
     TRACKER,
     VEHICLE_BINARY_SENSORS,
     VEHICLE_SENSORS,
+    HealthBinarySensorDescription,
+    HealthSensorDescription,
     TelemetryEntityDescription,
     VehicleBinarySensorDescription,
     VehicleSensorDescription,
@@ -36,14 +42,56 @@ from .descriptions import (
 )
 from .hub import FleetTelemetryRuntime, TelemetryHub, VehicleState
 
+# docs/fleet-telemetry.md#vin: Tesla's VIN position 4 names the model, position 10 the year.
+VIN_MODELS: Final = {
+    "S": "Model S",
+    "3": "Model 3",
+    "X": "Model X",
+    "Y": "Model Y",
+    "C": "Cybertruck",
+    "R": "Roadster",
+    "T": "Semi",
+}
+# ISO 3779 year codes from 2008 (Tesla's first cars): 8, 9, then letters without I O Q U Z.
+VIN_YEARS: Final = {code: year for year, code in enumerate("89ABCDEFGHJKLMNPRSTVWXY", start=2008)}
 
-def vehicle_device(vin: str) -> DeviceInfo:
-    """Return the device of one vehicle (one per VIN seen on the stream)."""
+
+def vin_model(vin: str) -> str | None:
+    """Return the model a Tesla VIN encodes, with its model year when that is known."""
+    model = VIN_MODELS.get(vin[3:4])
+    if model is None:
+        return None
+    year = VIN_YEARS.get(vin[9:10])
+    return model if year is None else f"{model} ({year})"
+
+
+def vehicle_device(hub: TelemetryHub, vin: str) -> DeviceInfo:
+    """Return the device of one vehicle (one per VIN seen on the stream).
+
+    Named after the car when it sent its name; until then a device already registered keeps
+    its name, so entities restored at start-up do not rename it back to the VIN.
+    """
+    name = hub.vehicle_name(vin)
+    if name is None:
+        known = dr.async_get(hub.hass).async_get_device_by_identifier((DOMAIN, vin), hub.entry_id)
+        name = known.name if known is not None and known.name else f"Tesla {vin[-6:]}"
     return DeviceInfo(
         identifiers={(DOMAIN, vin)},
-        name=f"Tesla {vin[-6:]}",
+        name=name,
         manufacturer="Tesla",
+        model=vin_model(vin),
         serial_number=vin,
+    )
+
+
+def hub_device(entry: TesConfigEntry) -> DeviceInfo:
+    """Return the entry's own service device, which holds the stream's health entities."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, entry.entry_id)},
+        name=entry.title,
+        manufacturer="Tesla",
+        model="Fleet Telemetry",
+        entry_type=DeviceEntryType.SERVICE,
     )
 
 
@@ -62,7 +110,7 @@ class TelemetryEntity(Entity):
         self.vin = vin
         self.entity_description = description
         self._attr_unique_id = f"{vin}_{description.key}"
-        self._attr_device_info = vehicle_device(vin)
+        self._attr_device_info = vehicle_device(hub, vin)
 
     @property
     def available(self) -> bool:
@@ -97,6 +145,66 @@ class TelemetryEntity(Entity):
     def _update_from_hub(self) -> None:
         """Copy the hub's values into the entity's attributes."""
         raise NotImplementedError
+
+
+class HealthEntity(Entity):
+    """A figure of the entry's stream; refreshed on connection changes and every minute."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, entry: TesConfigEntry, hub: TelemetryHub, key: str) -> None:
+        """Identify the entity by entry and key."""
+        self.hub = hub
+        self._attr_unique_id = f"{entry.entry_id}_{key}"
+        self._attr_device_info = hub_device(entry)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the hub's health ticks."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.hub.async_add_health_listener(self.async_write_ha_state))
+
+
+class HealthSensor(HealthEntity, SensorEntity):
+    """A number or time describing the stream."""
+
+    entity_description: HealthSensorDescription
+
+    def __init__(
+        self, entry: TesConfigEntry, hub: TelemetryHub, description: HealthSensorDescription
+    ) -> None:
+        """Keep the description."""
+        self.entity_description = description
+        super().__init__(entry, hub, description.key)
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """Return the figure from the hub."""
+        return self.entity_description.value_fn(self.hub)
+
+
+class HealthBinarySensor(HealthEntity, BinarySensorEntity):
+    """Whether the consumer is connected to the broker; never unavailable, off when down."""
+
+    entity_description: HealthBinarySensorDescription
+
+    def __init__(
+        self, entry: TesConfigEntry, hub: TelemetryHub, description: HealthBinarySensorDescription
+    ) -> None:
+        """Keep the description."""
+        self.entity_description = description
+        super().__init__(entry, hub, description.key)
+
+    @property
+    def is_on(self) -> bool | None:
+        """Return the flag from the hub."""
+        return self.entity_description.is_on_fn(self.hub)
+
+
+def _hub_of(entry: TesConfigEntry) -> TelemetryHub:
+    runtime = entry.runtime_data
+    assert isinstance(runtime, FleetTelemetryRuntime)  # noqa: S101 - the registry routes by kind
+    return runtime.hub
 
 
 def setup_telemetry_platform[DescriptionT: TelemetryEntityDescription](
@@ -214,14 +322,17 @@ class VehicleTracker(TelemetryEntity, TrackerEntity, RestoreEntity):
 def setup_sensors(
     hass: HomeAssistant, entry: TesConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
-    """Add each vehicle's sensors as their fields appear."""
+    """Add the stream's health sensors, and each vehicle's sensors as their fields appear."""
+    hub = _hub_of(entry)
+    async_add_entities(HealthSensor(entry, hub, description) for description in HEALTH_SENSORS)
     setup_telemetry_platform(entry, "sensor", VEHICLE_SENSORS, VehicleSensor, async_add_entities)
 
 
 def setup_binary_sensors(
     hass: HomeAssistant, entry: TesConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
-    """Add each vehicle's binary sensors as their fields appear."""
+    """Add the broker's connectivity, and each vehicle's binary sensors as fields appear."""
+    async_add_entities([HealthBinarySensor(entry, _hub_of(entry), BROKER_CONNECTED)])
     setup_telemetry_platform(
         entry, "binary_sensor", VEHICLE_BINARY_SENSORS, VehicleBinarySensor, async_add_entities
     )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
 from ..clients.fleet_telemetry.models import (
@@ -28,7 +29,7 @@ from ..clients.fleet_telemetry.models import (
     TelemetryValue,
     VehicleData,
 )
-from ..const import EVENT_VEHICLE_ALERT
+from ..const import DOMAIN, EVENT_TELEMETRY_ERROR, EVENT_VEHICLE_ALERT
 from ..runtime import SourceRuntime
 
 if TYPE_CHECKING:
@@ -44,6 +45,13 @@ ONLINE: Final = "online"
 # timestamp) before the car's clock is not trusted for ordering: clocks drift by seconds, and
 # a car's record reaches Kafka well within this, so only a clock gone wrong exceeds it.
 CLOCK_AHEAD_MARGIN: Final = timedelta(minutes=5)
+
+# The field holding the name the owner gave the car; it names the vehicle's device.
+VEHICLE_NAME: Final = "VehicleName"
+
+# How often the health entities (records per minute, last record) are refreshed: once a
+# minute, not once per record, so a busy fleet costs no extra state writes.
+HEALTH_INTERVAL: Final = timedelta(minutes=1)
 
 
 @dataclass
@@ -65,9 +73,10 @@ class VehicleState:
 class TelemetryHub:
     """Owns the consumer of one entry and the state of every vehicle it has heard of."""
 
-    def __init__(self, hass: HomeAssistant, consumer: TelemetryConsumer) -> None:
+    def __init__(self, hass: HomeAssistant, consumer: TelemetryConsumer, entry_id: str) -> None:
         """Start with no vehicles; `consumer.run(self.apply)` feeds the hub."""
         self.hass = hass
+        self.entry_id = entry_id
         self.consumer = consumer
         self.vehicles: dict[str, VehicleState] = {}
         self.errors = 0
@@ -81,6 +90,12 @@ class TelemetryHub:
         self._changed: set[str] = set()
         self._new: dict[str, set[str]] = {}
         self._flush_scheduled = False
+        self._named: set[str] = set()
+        self._health_listeners: list[CALLBACK_TYPE] = []
+        self.last_record: datetime | None = None
+        """When the newest vehicle record was created (by the car's clock, kept believable)."""
+        self.records_per_minute: int | None = None
+        self._records_at_tick = 0
         consumer.on_state_change = self._connection_changed
 
     @property
@@ -102,6 +117,27 @@ class TelemetryHub:
         """Call `update` when the vehicle's state (or the connection) changes."""
         self._listeners.setdefault(vin, []).append(update)
         return lambda: self._listeners[vin].remove(update)
+
+    @callback
+    def async_add_health_listener(self, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `update` when the connection changes and at every health tick."""
+        self._health_listeners.append(update)
+        return lambda: self._health_listeners.remove(update)
+
+    @callback
+    def async_health_tick(self, now: datetime | None = None) -> None:
+        """Work out the records of the past interval and refresh the health entities."""
+        records = self.consumer.records
+        self.records_per_minute = max(records - self._records_at_tick, 0)
+        self._records_at_tick = records
+        for update in list(self._health_listeners):
+            self._update(update)
+
+    def vehicle_name(self, vin: str) -> str | None:
+        """Return the name the owner gave the car, when it sent one."""
+        vehicle = self.vehicles.get(vin)
+        name = None if vehicle is None else vehicle.fields.get(VEHICLE_NAME)
+        return (name.strip() or None) if isinstance(name, str) else None
 
     @callback
     def async_add_new_field_listener(
@@ -137,7 +173,7 @@ class TelemetryHub:
             elif isinstance(record, Alerts):
                 self._apply_alerts(record)
             elif isinstance(record, Errors):
-                self.errors += len(record.errors)
+                self._apply_errors(record)
         if (self._changed or self._new) and not self._flush_scheduled:
             # One write per entity per loop turn, however many records the burst held.
             self._flush_scheduled = True
@@ -169,6 +205,8 @@ class TelemetryHub:
     ) -> None:
         """Keep each field's value unless the vehicle already holds a newer one."""
         vehicle = self._vehicle(vin)
+        if created is not None and (self.last_record is None or created > self.last_record):
+            self.last_record = created
         for name, value in fields.items():
             known = vehicle.created.get(name)
             if known is not None and created is not None and created < known:
@@ -176,6 +214,8 @@ class TelemetryHub:
                 continue
             if name not in vehicle.fields:
                 self._new.setdefault(vin, set()).add(name)
+            if name == VEHICLE_NAME and value != vehicle.fields.get(name):
+                self._named.add(vin)
             vehicle.fields[name] = value
             if created is not None:
                 vehicle.created[name] = created
@@ -203,14 +243,41 @@ class TelemetryHub:
                 },
             )
 
+    def _apply_errors(self, record: Errors) -> None:
+        self.errors += len(record.errors)
+        for error in record.errors:
+            self.hass.bus.async_fire(
+                EVENT_TELEMETRY_ERROR,
+                {
+                    "vin": record.vin,
+                    "name": error.name,
+                    "tags": dict(error.tags),
+                    "body": error.body,
+                    "created_at": error.created_at.isoformat() if error.created_at else None,
+                },
+            )
+
+    def _rename_devices(self, vins: set[str]) -> None:
+        """Name existing vehicle devices after the car, unless the user renamed them."""
+        registry = dr.async_get(self.hass)
+        for vin in vins:
+            device = registry.async_get_device_by_identifier((DOMAIN, vin), self.entry_id)
+            name = self.vehicle_name(vin)
+            if device is None or name is None or device.name_by_user or device.name == name:
+                continue
+            registry.async_update_device(device.id, name=name)
+
     @callback
     def _flush(self) -> None:
         self._flush_scheduled = False
         new, self._new = self._new, {}
         changed, self._changed = self._changed, set()
+        named, self._named = self._named, set()
         for vin, names in new.items():
             for listener in list(self._new_field_listeners):
                 listener(vin, names)
+        # Devices made by the listeners above take the name when their entities are added.
+        self._rename_devices(named)
         for vin in changed:
             for update in list(self._listeners.get(vin, ())):
                 self._update(update)
@@ -227,7 +294,7 @@ class TelemetryHub:
 
     @callback
     def _connection_changed(self, connected: bool) -> None:
-        for updates in self._listeners.values():
+        for updates in [*self._listeners.values(), self._health_listeners]:
             for update in list(updates):
                 self._update(update)
 
