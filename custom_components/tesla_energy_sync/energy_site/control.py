@@ -11,18 +11,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from homeassistant.exceptions import HomeAssistantError
-
 from ..clients.errors import ClientError, CommandError, RequestError
 from ..clients.site_settings import GridExportRule, OperatingMode
-from ..const import DOMAIN
+from ..powerwall.control import check_kept, check_reserve_kept, command_error
 
 if TYPE_CHECKING:
     from ..powerwall.cloud import CloudSettings
     from .coordinator import EnergySiteInfoCoordinator
-
-# The cloud reports the reserve as a whole percent.
-_RESERVE_TOLERANCE = 0.5
 
 
 class SiteControl:
@@ -39,7 +34,7 @@ class SiteControl:
         await self._set(
             f"the backup reserve to {pct:g} %",
             lambda: site.client.set_backup_reserve(site.site_id, pct),
-            lambda kept: _reserve_kept(kept, pct),
+            lambda kept: check_reserve_kept(kept, pct),
         )
 
     async def set_operating_mode(self, mode: OperatingMode) -> None:
@@ -49,7 +44,7 @@ class SiteControl:
         await self._set(
             f"the operating mode to {mode.value}",
             lambda: site.client.set_operation(site.site_id, mode.value),
-            lambda kept: _kept("operating mode", kept.operating_mode, mode.value),
+            lambda kept: check_kept("operating mode", kept.operating_mode, mode.value),
         )
 
     async def set_grid_charging(self, enabled: bool) -> None:
@@ -60,7 +55,7 @@ class SiteControl:
             lambda: site.client.set_grid_import_export(
                 site.site_id, disallow_charge_from_grid_with_solar_installed=not enabled
             ),
-            lambda kept: _kept("grid charging", kept.grid_charging, enabled),
+            lambda kept: check_kept("grid charging", kept.grid_charging, enabled),
         )
 
     async def set_grid_export(self, rule: GridExportRule) -> None:
@@ -70,7 +65,7 @@ class SiteControl:
         await self._set(
             f"the export rule to {rule.value}",
             lambda: site.client.set_grid_import_export(site.site_id, export_rule=rule.value),
-            lambda kept: _kept("export rule", kept.export_rule, rule.value),
+            lambda kept: check_kept("export rule", kept.export_rule, rule.value),
         )
 
     async def _set(
@@ -84,26 +79,6 @@ class SiteControl:
             await command()
             check((await self.settings.async_read()).settings)
         except (CommandError, RequestError) as err:
-            raise _error("powerwall_refused", what, err) from err
+            raise command_error("powerwall_refused", what, err) from err
         except ClientError as err:
-            raise _error("powerwall_command_failed", what, err) from err
-
-
-def _error(key: str, what: str, err: ClientError) -> HomeAssistantError:
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders={"what": what, "error": str(err)},
-    )
-
-
-def _kept[T](name: str, actual: T | None, wanted: T) -> None:
-    if actual != wanted:
-        raise CommandError(f"the Tesla cloud kept the {name} at {actual}")
-
-
-def _reserve_kept(settings: CloudSettings, pct: float) -> None:
-    actual = settings.backup_reserve_pct
-    if actual is None or abs(actual - pct) > _RESERVE_TOLERANCE:
-        kept = "unknown" if actual is None else f"{actual:g} %"
-        raise CommandError(f"the Tesla cloud kept the backup reserve at {kept}")
+            raise command_error("powerwall_command_failed", what, err) from err

@@ -54,7 +54,7 @@ class PowerwallControl:
             f"the backup reserve to {pct:g} %",
             local=lambda: self.gateway.set_reserve(pct),
             remote=lambda cloud: cloud.client.set_backup_reserve(cloud.site_id, pct),
-            check=lambda settings: _reserve_kept(settings, pct),
+            check=lambda settings: check_reserve_kept(settings, pct),
         )
 
     async def set_operating_mode(self, mode: OperatingMode) -> None:
@@ -64,7 +64,7 @@ class PowerwallControl:
             f"the operating mode to {mode.value}",
             local=lambda: self.gateway.set_mode(mode),
             remote=lambda cloud: cloud.client.set_operation(cloud.site_id, mode.value),
-            check=lambda settings: _kept("mode", settings.operating_mode, mode.value),
+            check=lambda settings: check_kept("mode", settings.operating_mode, mode.value),
         )
 
     async def set_grid_charging(self, enabled: bool) -> None:
@@ -75,7 +75,7 @@ class PowerwallControl:
             remote=lambda cloud: cloud.client.set_grid_import_export(
                 cloud.site_id, disallow_charge_from_grid_with_solar_installed=not enabled
             ),
-            check=lambda settings: _kept("grid charging", settings.grid_charging, enabled),
+            check=lambda settings: check_kept("grid charging", settings.grid_charging, enabled),
         )
 
     async def set_grid_export(self, rule: GridExportRule) -> None:
@@ -87,7 +87,7 @@ class PowerwallControl:
             remote=lambda cloud: cloud.client.set_grid_import_export(
                 cloud.site_id, export_rule=rule.value
             ),
-            check=lambda settings: _kept("export rule", settings.export_rule, rule.value),
+            check=lambda settings: check_kept("export rule", settings.export_rule, rule.value),
         )
 
     async def set_off_grid(self, off_grid: bool) -> None:
@@ -148,16 +148,17 @@ class PowerwallControl:
         except AuthenticationError as err:
             if local_refusal is not None:
                 # The gateway's login was refused: the next poll asks for the password again.
-                raise _error("powerwall_command_failed", what, err) from err
-            raise _error("powerwall_cloud_auth", what, err) from err
+                raise command_error("powerwall_command_failed", what, err) from err
+            raise command_error("powerwall_cloud_auth", what, err) from err
         except (CommandError, RequestError) as err:
-            raise _error(local_refusal or "powerwall_refused", what, err) from err
+            raise command_error(local_refusal or "powerwall_refused", what, err) from err
         except ClientError as err:
-            raise _error("powerwall_command_failed", what, err) from err
+            raise command_error("powerwall_command_failed", what, err) from err
         await self._refresh()
 
 
-def _error(key: str, what: str, err: ClientError) -> HomeAssistantError:
+def command_error(key: str, what: str, err: ClientError) -> HomeAssistantError:
+    """Return the translated error for a refused or failed command."""
     return HomeAssistantError(
         translation_domain=DOMAIN,
         translation_key=key,
@@ -165,12 +166,14 @@ def _error(key: str, what: str, err: ClientError) -> HomeAssistantError:
     )
 
 
-def _kept[T](name: str, actual: T | None, wanted: T) -> None:
+def check_kept[T](name: str, actual: T | None, wanted: T) -> None:
+    """Raise when the setting read back is not the one sent."""
     if actual != wanted:
         raise CommandError(f"the Tesla cloud kept the {name} at {actual}")
 
 
-def _reserve_kept(settings: CloudSettings, pct: float) -> None:
+def check_reserve_kept(settings: CloudSettings, pct: float) -> None:
+    """Raise when the reserve read back is not the one sent (the cloud rounds to whole %)."""
     actual = settings.backup_reserve_pct
     if actual is None or abs(actual - pct) > _RESERVE_TOLERANCE:
         kept = "unknown" if actual is None else f"{actual:g} %"
