@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from unittest.mock import patch
 
 from homeassistant.const import Platform
@@ -11,7 +12,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from simulators.fleet_telemetry import FleetProducer
+from simulators.fleet_telemetry import START_TIME, FleetProducer
 
 from .common import VIN, setup_connected, until
 
@@ -31,7 +32,14 @@ async def test_vehicle_entities(
     """Every entity of a car that drove home, parked and charged (values from its seeded plan)."""
     with patch("custom_components.tesla_energy_sync.PLATFORMS", [platform]):
         await setup_connected(hass, telemetry_entry)
-        sent = await producer.send_drive(VIN)
         consumer = telemetry_entry.runtime_data.hub.consumer
-        await until(hass, lambda: consumer.records >= sent)
+        # The car's name first: entity ids come from the device's name when each entity is
+        # created, and the trip's connectivity record (another topic) might otherwise win.
+        name = producer.plan(VIN).name
+        await producer.send_vehicle_data(
+            VIN, START_TIME - dt.timedelta(seconds=1), {"VehicleName": name}
+        )
+        await until(hass, lambda: consumer.records >= 1)
+        sent = await producer.send_drive(VIN)
+        await until(hass, lambda: consumer.records >= sent + 1)
     await snapshot_platform(hass, entity_registry, snapshot, telemetry_entry.entry_id)
