@@ -40,7 +40,7 @@ from .clients.errors import (
 )
 from .clients.tesla_energy import TeslaEnergyClient
 from .clients.tesla_energy_models import EnergySite
-from .const import CONF_ADVANCED, CONF_BASE_URL, LOGGER
+from .const import CONF_ADVANCED, CONF_BASE_URL, LOGGER, MAX_PRICE_ADDER
 
 # How long a step waits for one service check (a request timeout for the HTTP clients, the
 # connect budget for Kafka, pypowerwall's read). A form must answer well within 15 s whatever
@@ -234,5 +234,18 @@ def interval_selector(minimum: int, maximum: int) -> NumberSelector:
     return NumberSelector(
         NumberSelectorConfig(
             min=minimum, max=maximum, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+        )
+    )
+
+
+def price_adder_selector(unit: str) -> NumberSelector:
+    """Return the box for a tariff's fixed per-kWh adder (delivery or network charges)."""
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=0,
+            max=MAX_PRICE_ADDER,
+            step="any",
+            mode=NumberSelectorMode.BOX,
+            unit_of_measurement=unit,
         )
     )

@@ -22,19 +22,11 @@ from ..const import (
     DEFAULT_CHEAP_DEADLINE,
     DEFAULT_CHEAP_HOURS,
     DEFAULT_USAGE_DAYS,
-    MAX_PRICE_ADDER,
     MAX_USAGE_DAYS,
 )
+from ..flow_helpers import price_adder_selector
 
-PRICE_ADDER = NumberSelector(
-    NumberSelectorConfig(
-        min=0,
-        max=MAX_PRICE_ADDER,
-        step="any",
-        mode=NumberSelectorMode.BOX,
-        unit_of_measurement=AUD_PER_KWH,
-    )
-)
+PRICE_ADDER = price_adder_selector(AUD_PER_KWH)
 CHEAP_HOURS = NumberSelector(
     NumberSelectorConfig(
         min=0.5, max=24, step=0.5, mode=NumberSelectorMode.BOX, unit_of_measurement="h"

@@ -5,20 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
-from homeassistant.helpers.selector import NumberSelector, NumberSelectorConfig, NumberSelectorMode
 import probatio
 
-from ..const import CONF_PRICE_ADDER, MAX_PRICE_ADDER, USD_PER_KWH
+from ..const import CONF_PRICE_ADDER, USD_PER_KWH
+from ..flow_helpers import price_adder_selector
 
-PRICE_ADDER = NumberSelector(
-    NumberSelectorConfig(
-        min=0,
-        max=MAX_PRICE_ADDER,
-        step="any",
-        mode=NumberSelectorMode.BOX,
-        unit_of_measurement=USD_PER_KWH,
-    )
-)
+PRICE_ADDER = price_adder_selector(USD_PER_KWH)
 
 
 class ComEdOptionsFlow(OptionsFlowWithReload):
