@@ -54,7 +54,8 @@ MAX_RECORDS = 80_000  # per vehicle: battery(n) stays <= 100 %
 
 def vin(vehicle: int) -> str:
     """Return vehicle i's VIN (17 characters)."""
-    return f"5YJ3LOAD{vehicle:09d}"
+    # No I, O or Q: the integration drops records whose VIN is not well formed.
+    return f"5YJ3LPAD{vehicle:09d}"
 
 
 def battery(number: int) -> float:
