@@ -100,13 +100,19 @@ def _vin(topic: str, key: bytes | None, headers: Headers, payload_vin: str) -> s
 
 
 def _parse(topic: str, kind: RecordType, value: bytes | None) -> Any:
-    """Parse the value as protobuf, or as protojson when it starts with a brace."""
+    """Parse the value as protojson when it starts with a brace (after blanks), else protobuf."""
     if value is None:
         raise DecodeError(f"{topic}: record has no value")
     message_class = _MESSAGES[kind]
     try:
         if value.lstrip()[:1] == b"{":
-            return parse_json(value, message_class)
+            try:
+                return parse_json(value, message_class)
+            except JsonParseError, UnicodeDecodeError, ValueError:
+                # Blanks are protobuf bytes too: b"\n{" opens field 1 with 123 bytes. Only a
+                # value that starts with the brace itself is surely JSON.
+                if value[:1] == b"{":
+                    raise
         parsed = message_class.FromString(value)
     except (ProtobufDecodeError, JsonParseError, UnicodeDecodeError, ValueError) as err:
         raise DecodeError(f"{topic}: cannot decode {message_class.__name__}: {err}") from None
@@ -129,7 +135,7 @@ def _vehicle_data(
         if name is None or not understood:
             unknown += 1
             continue
-        value, verdict = sanitize(name, value)
+        value, verdict = sanitize(name, value, datum.value.WhichOneof("value"))
         if verdict is not Verdict.KEPT:
             rejected += 1
         if verdict is not Verdict.DROPPED:

@@ -124,6 +124,14 @@ FIELD_KINDS: Final[dict[str, Kind | str]] = {
 MAX_TEXT: Final = 255
 """Longest text kept: Home Assistant's limit for a state, and far beyond any real name."""
 
+# The largest number a car's float arm can carry; a double or integer beyond it measures
+# nothing, and Home Assistant would show it as infinity (1.8e308 rounds up when written, and
+# converting miles to kilometres overflows).
+FLOAT32_MAX: Final = 3.4028234663852886e38
+
+# Integer fields whose schedule a car may send as a time of day instead (the Time arm).
+TIME_OF_DAY_FIELDS: Final = frozenset({"ScheduledDepartureTime", "ScheduledChargingStartTime"})
+
 _ARM_TYPES: Final = dict(VALUE_ARMS.values())
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 # The server's rendering of a legacy location string: "(37.412374 N, 122.145867 W)".
@@ -181,24 +189,57 @@ class Verdict(Enum):
     """Not applied at all: the field keeps its last value (a position off the globe)."""
 
 
-def sanitize(field: str, value: TelemetryValue) -> tuple[TelemetryValue, Verdict]:
+def _fits(kind: Kind | str, value: TelemetryValue, arm: str | None) -> bool:
+    """Return whether a value, and the Value arm it came in, is of the field's kind.
+
+    A car may put any arm on any field: a gear in a BMS-state arm ("sna"), a name in an enum
+    arm ("unknown") or a speed as a door set would pass for a value of the field otherwise,
+    and a numeric sensor given one raises on every write.
+    """
+    arm_type = _ARM_TYPES.get(arm) if arm is not None else None
+    match kind:
+        case Kind.FLOAT | Kind.INT:
+            return (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and abs(value) <= FLOAT32_MAX
+            )
+        case Kind.BOOL:
+            return isinstance(value, bool)
+        case Kind.TEXT:
+            return isinstance(value, str) and arm_type in {None, "string"}
+        case Kind.STATE:
+            return isinstance(value, str) and arm_type in {None, "string", "ChargingState"}
+        case str():
+            return isinstance(value, str) and arm_type in {None, "string", kind}
+    raise AssertionError(kind)  # pragma: no cover - positions are checked by _on_earth
+
+
+def sanitize(
+    field: str, value: TelemetryValue, arm: str | None = None
+) -> tuple[TelemetryValue, Verdict]:
     """Return a decoded value as entities can take it, and what was done to it.
 
-    A label its enum lacks (an unknown gear letter, a megabyte of text) or an overlong state
-    word says the old value no longer holds without saying what does: None, "no valid value".
-    A location off the globe (latitude 999, NaN) is a glitch of the fix, not a move: dropped,
-    so the car stays where it was last really seen. Other text is cut to MAX_TEXT.
+    A value not of the field's kind (`arm` is the Value arm it came in), a label its enum
+    lacks (an unknown gear letter, a megabyte of text) or an overlong state word says the old
+    value no longer holds without saying what does: None, "no valid value". A location that
+    is none (latitude 999, NaN, `invalid`, not a position) is a glitch of the fix, not a
+    move: dropped, so the car stays where it was last really seen, whatever the batching.
+    Other text is cut to MAX_TEXT.
     """
+    kind = FIELD_KINDS.get(field)
+    if kind is Kind.LOCATION:
+        return (value, Verdict.KEPT) if _on_earth(value) else (None, Verdict.DROPPED)
     if value is None:
         return None, Verdict.KEPT
-    kind = FIELD_KINDS.get(field)
+    scheduled = field in TIME_OF_DAY_FIELDS and isinstance(value, dt.time)
+    if kind is not None and not (scheduled or _fits(kind, value, arm)):
+        return None, Verdict.REPLACED
     match kind:
         case str():
             kept = isinstance(value, str) and value in enum_labels(kind)
         case Kind.STATE:
             kept = isinstance(value, str) and len(value) <= MAX_TEXT
-        case Kind.LOCATION:
-            return (value, Verdict.KEPT) if _on_earth(value) else (None, Verdict.DROPPED)
         case _:
             if isinstance(value, str) and len(value) > MAX_TEXT:
                 return value[:MAX_TEXT], Verdict.REPLACED
