@@ -91,9 +91,7 @@ class Harness:
         timing = TANSU_TIMING
         if max_records is not None:
             timing = dataclasses.replace(timing, max_records=max_records)
-        self.consumer = TelemetryConsumer(
-            config, timing=timing, on_state_change=self.states.append
-        )
+        self.consumer = TelemetryConsumer(config, timing=timing, on_state_change=self.states.append)
         self.applied: list[Decoded] = []
         self.batches = 0
         self.fail_first = fail_first

@@ -253,8 +253,7 @@ class TelemetryConsumer:
                     await committing  # a failed commit surfaces here, not after the next fetch
                     committing = None
                 elif (
-                    not self._stop.is_set()
-                    and loop.time() - heard_at >= self.timing.probe_interval
+                    not self._stop.is_set() and loop.time() - heard_at >= self.timing.probe_interval
                 ):
                     # An idle consumer never hears of a frozen broker, so ask it for metadata.
                     now_missing = await self._missing_topics(kafka)

@@ -1,0 +1,93 @@
+"""The hub's entity writes: a burst of cars is written over several loop turns, once per car."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.tesla_energy_sync.clients.fleet_telemetry.models import VehicleData
+from custom_components.tesla_energy_sync.fleet_telemetry import hub as hub_module
+from simulators.fleet_telemetry import START_TIME, FleetProducer
+
+from .common import setup_connected, state_of, until, value_of
+
+CARS = [f"5YJ3E1EA0PF00020{n}" for n in range(6)]
+
+
+def _battery(hass: HomeAssistant, vin: str) -> float:
+    return float(state_of(hass, "sensor", vin, "battery_level").state)
+
+
+async def test_a_burst_is_written_a_slice_per_loop_turn_and_once_per_car(
+    hass: HomeAssistant,
+    telemetry_entry: MockConfigEntry,
+    producer: FleetProducer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await setup_connected(hass, telemetry_entry)
+    for vin in CARS:
+        await producer.send_vehicle_data(vin, START_TIME, {"BatteryLevel": 10.0})
+    await until(hass, lambda: all(value_of(hass, "sensor", v, "battery_level") for v in CARS))
+    hub = telemetry_entry.runtime_data.hub
+    battery_ids = {state_of(hass, "sensor", vin, "battery_level").entity_id: vin for vin in CARS}
+    writes: dict[str, list[str]] = {vin: [] for vin in CARS}
+
+    @callback
+    def written(event: Event[EventStateChangedData]) -> None:
+        vin = battery_ids.get(event.data["entity_id"])
+        if vin is not None:
+            writes[vin].append(event.data["new_state"].state)
+
+    unsubscribe = hass.bus.async_listen(EVENT_STATE_CHANGED, written)
+    # No time at all for writes: every loop turn writes exactly one car, then yields.
+    monkeypatch.setattr(hub_module, "FLUSH_BUDGET", 0.0)
+    at = START_TIME + timedelta(seconds=1)
+    hub.apply([VehicleData(vin, at, {"BatteryLevel": 20.0 + n}) for n, vin in enumerate(CARS)])
+    await asyncio.sleep(0)
+    assert [vin for vin in CARS if writes[vin]] == CARS[:1]
+    # A newer record of a car still waiting joins its pending write instead of adding one.
+    later = START_TIME + timedelta(seconds=2)
+    hub.apply([VehicleData(CARS[-1], later, {"BatteryLevel": 90.0})])
+    await asyncio.sleep(0)
+    assert [vin for vin in CARS if writes[vin]] == CARS[:2]
+    await until(hass, lambda: all(writes.values()))
+    await asyncio.sleep(0.1)  # a second write of any car would land by now
+    unsubscribe()
+
+    expected = {vin: [str(20.0 + n)] for n, vin in enumerate(CARS)}
+    expected[CARS[-1]] = ["90.0"]
+    assert writes == expected
+
+
+async def test_a_lost_broker_marks_every_car_unavailable_over_several_turns(
+    hass: HomeAssistant,
+    telemetry_entry: MockConfigEntry,
+    producer: FleetProducer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await setup_connected(hass, telemetry_entry)
+    for vin in CARS:
+        await producer.send_vehicle_data(vin, START_TIME, {"BatteryLevel": 10.0})
+    await until(hass, lambda: all(value_of(hass, "sensor", v, "battery_level") for v in CARS))
+    consumer = telemetry_entry.runtime_data.hub.consumer
+    monkeypatch.setattr(hub_module, "FLUSH_BUDGET", 0.0)
+
+    consumer._went_down("TimeoutError: test")
+    await asyncio.sleep(0)
+    unavailable = [v for v in CARS if value_of(hass, "sensor", v, "battery_level") == "unavailable"]
+    assert unavailable == CARS[:1]
+    await until(
+        hass,
+        lambda: {value_of(hass, "sensor", v, "battery_level") for v in CARS} == {"unavailable"},
+    )
+    consumer._came_up()
+    await until(
+        hass,
+        lambda: "unavailable" not in {value_of(hass, "sensor", v, "battery_level") for v in CARS},
+    )
+    assert [_battery(hass, v) for v in CARS] == [10.0] * len(CARS)
