@@ -39,9 +39,9 @@ async def test_a_burst_is_written_a_slice_per_loop_turn_and_once_per_car(
 
     @callback
     def written(event: Event[EventStateChangedData]) -> None:
-        vin = battery_ids.get(event.data["entity_id"])
-        if vin is not None:
-            writes[vin].append(event.data["new_state"].state)
+        vin, new = battery_ids.get(event.data["entity_id"]), event.data["new_state"]
+        if vin is not None and new is not None:
+            writes[vin].append(new.state)
 
     unsubscribe = hass.bus.async_listen(EVENT_STATE_CHANGED, written)
     # No time at all for writes: every loop turn writes exactly one car, then yields.
