@@ -110,7 +110,15 @@ class TelemetryEntity(Entity):
         self.vin = vin
         self.entity_description = description
         self._attr_unique_id = f"{vin}_{description.key}"
-        self._attr_device_info = vehicle_device(hub, vin)
+
+    @property
+    def device_info(self) -> DeviceInfo:
+        """Return the vehicle's device, built when asked (once, as the entity is added).
+
+        Not kept per entity: with a dozen entities a car and hundreds of cars, a stored copy
+        each is a measurable share of the memory a vehicle costs.
+        """
+        return vehicle_device(self.hub, self.vin)
 
     @property
     def available(self) -> bool:
