@@ -93,10 +93,13 @@ class TelemetryHub:
         self._listeners: dict[str, list[CALLBACK_TYPE]] = {}
         self._new_field_listeners: list[Callable[[str, set[str]], None]] = []
         self._forget_listeners: list[Callable[[str], None]] = []
-        # VINs whose entities await a write, in arrival order (a dict keeps it; values unused).
+        # VINs whose entities await a write, in arrival order (a dict keeps it; values unused);
+        # the flush works through them a slice per loop turn.
         self._changed: dict[str, None] = {}
         self._new: dict[str, set[str]] = {}
         self._flush_scheduled = False
+        self.flush_budget = FLUSH_BUDGET
+        """Seconds of entity work one loop turn may take (at least one car's is done)."""
         self._named: set[str] = set()
         self._health_listeners: list[CALLBACK_TYPE] = []
         self.last_record: datetime | None = None
@@ -280,25 +283,36 @@ class TelemetryHub:
     @callback
     def _flush(self) -> None:
         self._flush_scheduled = False
-        new, self._new = self._new, {}
-        named, self._named = self._named, set()
-        for vin, names in new.items():
+        deadline = time.perf_counter() + self.flush_budget
+        while self._flush_one() and time.perf_counter() < deadline:
+            pass
+        self._schedule_flush()
+
+    def _flush_one(self) -> bool:
+        """Do one car's next pending work; return False when nothing was pending.
+
+        New entities come first (Home Assistant adds them within this call, a dozen a car),
+        then writes. Records arriving between two turns join the same queues, so a car still
+        gets one write however many of its records came in between, and an entity added in a
+        later turn reads the hub's newest values as it is added.
+        """
+        if self._new:
+            vin = next(iter(self._new))
+            names = self._new.pop(vin)
             for listener in list(self._new_field_listeners):
                 listener(vin, names)
-        # Devices made by the listeners above take the name when their entities are added.
-        self._rename_devices(named)
-        deadline = time.perf_counter() + FLUSH_BUDGET
-        changed = self._changed
-        while changed:
-            vin = next(iter(changed))
-            del changed[vin]
+            return True
+        if self._named:
+            # Devices made by the listeners above take the name when their entities are added.
+            named, self._named = self._named, set()
+            self._rename_devices(named)
+        if self._changed:
+            vin = next(iter(self._changed))
+            del self._changed[vin]
             for update in list(self._listeners.get(vin, ())):
                 self._update(update)
-            if changed and time.perf_counter() >= deadline:
-                # The rest in a later turn: records arriving meanwhile join the same queue,
-                # so a car still gets one write however many of its records came in between.
-                break
-        self._schedule_flush()
+            return True
+        return False
 
     def _update(self, update: CALLBACK_TYPE) -> None:
         """Run one entity's update; its failure must not cost the others theirs."""
