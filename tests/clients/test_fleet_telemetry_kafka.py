@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+import dataclasses
 import itertools
 from typing import Any
 
@@ -78,20 +79,30 @@ class Harness:
         config: ConsumerConfig,
         fail_first: bool = False,
         on_apply: Callable[[], None] | None = None,
+        *,
+        fail_at_batch: int | None = None,
+        max_records: int | None = None,
     ) -> None:
-        """Prepare; `fail_first` makes apply raise, `on_apply` runs inside each apply."""
+        """Prepare; `fail_first` (or `fail_at_batch`, counted from 1) makes apply raise.
+
+        `on_apply` runs inside each apply; `max_records` caps the records of a batch.
+        """
         self.states: list[bool] = []
-        self.consumer = TelemetryConsumer(
-            config, timing=TANSU_TIMING, on_state_change=self.states.append
-        )
+        timing = TANSU_TIMING
+        if max_records is not None:
+            timing = dataclasses.replace(timing, max_records=max_records)
+        self.consumer = TelemetryConsumer(config, timing=timing, on_state_change=self.states.append)
         self.applied: list[Decoded] = []
+        self.batches = 0
         self.fail_first = fail_first
+        self.fail_at_batch = 1 if fail_first else fail_at_batch
         self.on_apply = on_apply
         self.task: asyncio.Task[None] | None = None
 
     async def _apply(self, batch: list[Decoded]) -> None:
         """Record a batch (or fail, if asked to)."""
-        if self.fail_first:
+        self.batches += 1
+        if self.batches == self.fail_at_batch:
             raise RuntimeError("apply failed")
         self.applied.extend(batch)
         if self.on_apply is not None:
@@ -224,6 +235,30 @@ async def test_nothing_is_committed_when_apply_fails(broker: TansuBroker) -> Non
     await again.until(lambda: len(again.applied) == sent)
     await again.stop()
     assert [r.fields for r in again.vehicle_data()] == trip_samples(producer_plan(0))
+
+
+async def test_only_the_batches_applied_before_a_failure_are_committed(
+    broker: TansuBroker,
+) -> None:
+    # Each batch's commit runs while the next batch is fetched and applied; when the third
+    # apply fails, the first two batches (and nothing of the third) must be committed.
+    producer = await _producer(broker, VINS[:1])
+    sent = await producer.send_drive()
+    await producer.stop()
+    config = _config(broker)
+    batch = 7
+    failing = Harness(config, fail_at_batch=3, max_records=batch).start()
+    with pytest.raises(RuntimeError, match="apply failed"):
+        await failing.until(lambda: False)
+    assert len(failing.applied) == 2 * batch
+
+    again = Harness(config).start()
+    await again.until(lambda: len(again.applied) == sent - 2 * batch)
+    await asyncio.sleep(0.5)  # anything committed twice or lost would show by now
+    await again.stop()
+    # Nothing lost, nothing applied twice: the two runs together hold the trip exactly once.
+    both = [r.fields for r in [*failing.vehicle_data(), *again.vehicle_data()]]
+    assert both == trip_samples(producer_plan(0))
 
 
 async def test_frozen_broker_reports_disconnected_then_carries_on(broker: TansuBroker) -> None:

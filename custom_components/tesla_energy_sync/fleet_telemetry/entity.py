@@ -7,8 +7,10 @@ so that their last state is restored before the first record arrives.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
+import time
 from typing import Any, Final
 
 from homeassistant.components.binary_sensor import BinarySensorEntity
@@ -110,7 +112,15 @@ class TelemetryEntity(Entity):
         self.vin = vin
         self.entity_description = description
         self._attr_unique_id = f"{vin}_{description.key}"
-        self._attr_device_info = vehicle_device(hub, vin)
+
+    @property
+    def device_info(self) -> DeviceInfo:
+        """Return the vehicle's device, built when asked (once, as the entity is added).
+
+        Not kept per entity: with a dozen entities a car and hundreds of cars, a stored copy
+        each is a measurable share of the memory a vehicle costs.
+        """
+        return vehicle_device(self.hub, self.vin)
 
     @property
     def available(self) -> bool:
@@ -236,8 +246,28 @@ def setup_telemetry_platform[DescriptionT: TelemetryEntityDescription](
         vin, _, key = registered.unique_id.partition("_")
         if key in by_key:
             known.setdefault(vin, []).append(key)
-    for vin, keys in known.items():
-        add(vin, keys)
+    # A slice a loop turn, as the hub's flush does: hundreds of cars' entities added in one
+    # go would hold the event loop for a quarter of a second at every start.
+    waiting = list(known.items())
+    later: asyncio.Handle | None = None
+
+    @callback
+    def restore_some() -> None:
+        nonlocal later
+        deadline = time.perf_counter() + hub.flush_budget
+        while waiting:
+            add(*waiting.pop(0))
+            if time.perf_counter() >= deadline:
+                break
+        later = hub.hass.loop.call_soon(restore_some) if waiting else None
+
+    @callback
+    def stop_restoring() -> None:
+        if later is not None:
+            later.cancel()
+
+    restore_some()
+    entry.async_on_unload(stop_restoring)
 
     @callback
     def new_fields(vin: str, names: set[str]) -> None:

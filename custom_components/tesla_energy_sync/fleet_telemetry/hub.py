@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import logging
+import time
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntry
@@ -48,6 +49,11 @@ CLOCK_AHEAD_MARGIN: Final = timedelta(minutes=5)
 
 # The field holding the name the owner gave the car; it names the vehicle's device.
 VEHICLE_NAME: Final = "VehicleName"
+
+# Event-loop time one flush may spend writing states before it lets other work run and goes
+# on in the next loop turn: a burst of 200 cars (a restart's backlog, a broker that thawed)
+# is about 2,600 state writes, which in one go would hold the loop for 100-200 ms.
+FLUSH_BUDGET: Final = 0.005
 
 # How often the health entities (records per minute, last record) are refreshed: once a
 # minute, not once per record, so a busy fleet costs no extra state writes.
@@ -87,9 +93,13 @@ class TelemetryHub:
         self._listeners: dict[str, list[CALLBACK_TYPE]] = {}
         self._new_field_listeners: list[Callable[[str, set[str]], None]] = []
         self._forget_listeners: list[Callable[[str], None]] = []
-        self._changed: set[str] = set()
+        # VINs whose entities await a write, in arrival order (a dict keeps it; values unused);
+        # the flush works through them a slice per loop turn.
+        self._changed: dict[str, None] = {}
         self._new: dict[str, set[str]] = {}
         self._flush_scheduled = False
+        self.flush_budget = FLUSH_BUDGET
+        """Seconds of entity work one loop turn may take (at least one car's is done)."""
         self._named: set[str] = set()
         self._health_listeners: list[CALLBACK_TYPE] = []
         self.last_record: datetime | None = None
@@ -157,7 +167,7 @@ class TelemetryHub:
     def async_forget(self, vin: str) -> None:
         """Drop a vehicle (its device was removed); a later record brings it back as new."""
         self.vehicles.pop(vin, None)
-        self._changed.discard(vin)
+        self._changed.pop(vin, None)
         self._new.pop(vin, None)
         for forget in list(self._forget_listeners):
             forget(vin)
@@ -174,6 +184,9 @@ class TelemetryHub:
                 self._apply_alerts(record)
             elif isinstance(record, Errors):
                 self._apply_errors(record)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
         if (self._changed or self._new) and not self._flush_scheduled:
             # One write per entity per loop turn, however many records the burst held.
             self._flush_scheduled = True
@@ -219,7 +232,7 @@ class TelemetryHub:
             vehicle.fields[name] = value
             if created is not None:
                 vehicle.created[name] = created
-        self._changed.add(vin)
+        self._changed[vin] = None
 
     def _apply_data(self, record: VehicleData) -> None:
         self._apply_fields(record.vin, self._ordered_at(record), record.fields)
@@ -270,17 +283,36 @@ class TelemetryHub:
     @callback
     def _flush(self) -> None:
         self._flush_scheduled = False
-        new, self._new = self._new, {}
-        changed, self._changed = self._changed, set()
-        named, self._named = self._named, set()
-        for vin, names in new.items():
+        deadline = time.perf_counter() + self.flush_budget
+        while self._flush_one() and time.perf_counter() < deadline:
+            pass
+        self._schedule_flush()
+
+    def _flush_one(self) -> bool:
+        """Do one car's next pending work; return False when nothing was pending.
+
+        New entities come first (Home Assistant adds them within this call, a dozen a car),
+        then writes. Records arriving between two turns join the same queues, so a car still
+        gets one write however many of its records came in between, and an entity added in a
+        later turn reads the hub's newest values as it is added.
+        """
+        if self._new:
+            vin = next(iter(self._new))
+            names = self._new.pop(vin)
             for listener in list(self._new_field_listeners):
                 listener(vin, names)
-        # Devices made by the listeners above take the name when their entities are added.
-        self._rename_devices(named)
-        for vin in changed:
+            return True
+        if self._named:
+            # Devices made by the listeners above take the name when their entities are added.
+            named, self._named = self._named, set()
+            self._rename_devices(named)
+        if self._changed:
+            vin = next(iter(self._changed))
+            del self._changed[vin]
             for update in list(self._listeners.get(vin, ())):
                 self._update(update)
+            return True
+        return False
 
     def _update(self, update: CALLBACK_TYPE) -> None:
         """Run one entity's update; its failure must not cost the others theirs."""
@@ -294,9 +326,11 @@ class TelemetryHub:
 
     @callback
     def _connection_changed(self, connected: bool) -> None:
-        for updates in [*self._listeners.values(), self._health_listeners]:
-            for update in list(updates):
-                self._update(update)
+        for update in list(self._health_listeners):
+            self._update(update)
+        # Every vehicle's entities change availability: written by the flush, a slice a turn.
+        self._changed.update(dict.fromkeys(self._listeners))
+        self._schedule_flush()
 
     def diagnostics(self) -> dict[str, Any]:
         """Return counters and per-vehicle state (VINs and locations are redacted later)."""
