@@ -18,6 +18,7 @@ from aiohttp import web
 from custom_components.tesla_energy_sync.clients.fleet_telemetry.models import RecordType
 from custom_components.tesla_energy_sync.clients.fleet_telemetry.schema import (
     DOOR_NAMES,
+    ENUMS,
     FIELD_NUMBERS,
     VALUE_ARMS,
     Payload,
@@ -92,7 +93,7 @@ def encode_fields(vin: str, created_at: dt.datetime, fields: Mapping[str, Any]) 
         if value is None:
             datum.value.invalid = True
         elif isinstance(kind, str):
-            setattr(datum.value, _ENUM_ARMS[kind], enum_values(kind).index(kind + value))
+            setattr(datum.value, _ENUM_ARMS[kind], enum_values(kind).index(ENUMS[kind][0] + value))
         elif isinstance(value, Mapping):
             for door in DOOR_NAMES:
                 setattr(datum.value.door_value, door, bool(value.get(door)))
