@@ -165,6 +165,8 @@ class TeslaVehicleSimulator(TeslaEnergySimulator):
         self.signing_required: set[str] = set()
         # A reason the next commands to a car are refused with (result false).
         self.refusals: dict[str, str] = {}
+        # An answer every command gets instead of the car's (a malformed or odd one).
+        self.vehicle_answer: Any = None
         self.producer: FleetProducer | None = None
         self.on_record: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
         self._wakes: dict[str, int] = {}
@@ -214,6 +216,8 @@ class TeslaVehicleSimulator(TeslaEnergySimulator):
             return _fail(403, SIGNING_REFUSAL)
         if vin in self.asleep:
             return _fail(408, ASLEEP_ERROR)
+        if self.vehicle_answer is not None:
+            return web.json_response(self.vehicle_answer)
         if reason := self.refusals.get(vin):
             return web.json_response({"response": {"result": False, "reason": reason}})
         changed = self._apply_command(car, name, body or {})
