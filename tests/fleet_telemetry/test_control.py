@@ -22,7 +22,7 @@ from custom_components.tesla_energy_sync.const import CONF_KIND, DOMAIN, EntryKi
 from simulators.fleet_telemetry import FleetProducer
 from simulators.tesla_vehicle import TeslaVehicleSimulator
 
-from .common import VIN, state_of, vehicle_state
+from .common import VIN, state_of, until, vehicle_state
 from .control_common import TOKEN, account_entry, applied, car_online
 
 CONTROL_PLATFORMS = (
@@ -512,3 +512,79 @@ async def test_control_entities_snapshot(
     with patch("custom_components.tesla_energy_sync.PLATFORMS", [platform]):
         await car_online(hass, telemetry_entry, cloud, account_entry(cloud))
     await snapshot_platform(hass, entity_registry, snapshot, telemetry_entry.entry_id)
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_less_common_paths(
+    hass: HomeAssistant, controlled: MockConfigEntry, cloud: TeslaVehicleSimulator
+) -> None:
+    """Modes given with a temperature, progress, right-hand drive, and a reload."""
+    before = len(cloud.vehicle_commands)
+    await call(
+        hass, "climate", "driver_temp", "set_temperature", temperature=21, hvac_mode="heat_cool"
+    )
+    await call(hass, "climate", "driver_temp", "set_hvac_mode", hvac_mode="off")
+    protection = "climate_state_cabin_overheat_protection"
+    await call(hass, "climate", protection, "set_temperature", temperature=31, hvac_mode="cool")
+    await call(hass, "climate", protection, "turn_off")
+    await call(hass, "climate", protection, "turn_on")
+    sent = [(name, body) for _vin, name, body in cloud.vehicle_commands[before:]]
+    assert sent == [
+        ("set_temps", {"driver_temp": 21, "passenger_temp": 21}),
+        ("auto_conditioning_start", None),
+        ("auto_conditioning_stop", None),
+        ("set_cop_temp", {"cop_temp": 0}),
+        ("set_cabin_overheat_protection", {"on": True, "fan_only": False}),
+        ("set_cabin_overheat_protection", {"on": False, "fan_only": False}),
+        ("set_cabin_overheat_protection", {"on": True, "fan_only": False}),
+    ]
+
+    await cloud.publish(
+        VIN,
+        {
+            "RightHandDrive": True,
+            "HvacRightTemperatureRequest": 23.0,
+            "MediaNowPlayingDuration": 180500,
+            "MediaNowPlayingElapsed": 61000,
+            "SoftwareUpdateDownloadPercentComplete": 40,
+            "SeatHeaterLeft": None,
+        },
+    )
+    await applied(hass, controlled, cloud)
+    assert state_of(hass, "climate", VIN, "driver_temp").attributes["temperature"] == 23.0
+    media = state_of(hass, "media_player", VIN, "media").attributes
+    assert (media["media_duration"], media["media_position"]) == (180, 61)
+    update = state_of(hass, "update", VIN, "vehicle_state_software_update_status").attributes
+    assert update["update_percentage"] == 40
+    assert state_of(hass, "select", VIN, "climate_state_seat_heater_left").state == "unknown"
+
+    # After a reload the buttons come back from the registry, once each.
+    assert await hass.config_entries.async_reload(controlled.entry_id)
+    await hass.async_block_till_done()
+    buttons = [
+        entity
+        for entity in er.async_entries_for_config_entry(er.async_get(hass), controlled.entry_id)
+        if entity.domain == "button"
+    ]
+    assert len(buttons) == 6
+    assert hass.states.get(entity_id(hass, "button", "honk")) is not None
+    await until(hass, lambda: controlled.runtime_data.hub.connected)
+
+
+async def test_signing_refusal_inside_an_answer(
+    hass: HomeAssistant, controlled: MockConfigEntry, cloud: TeslaVehicleSimulator
+) -> None:
+    """A proxy may answer 200 with the refusal as the reason: still the signing error."""
+    cloud.refusals[VIN] = "vehicle requires signed command (vehicle command protocol)"
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "button", "honk", "press")
+    assert err.value.translation_key == "vehicle_signing_required"
+    cloud.refusals.clear()
+    cloud.vehicle_answer = {
+        "response": None,
+        "error": "Tesla Vehicle Command Protocol required",
+        "error_description": "",
+    }
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "button", "honk", "press")
+    assert err.value.translation_key == "vehicle_signing_required"

@@ -128,9 +128,11 @@ class VehicleCover(ControlEntity, CoverEntity):
         await self._move(self.entity_description.close, closed=True)
 
     async def _move(self, command: Command | None, *, closed: bool) -> None:
+        # Home Assistant calls only what supported_features offers.
+        assert command is not None  # noqa: S101
         description = self.entity_description
         # A toggling command already in the asked state would undo it.
-        if command is None or (description.toggles and self.is_closed is closed):
+        if description.toggles and self.is_closed is closed:
             return
         await self.async_command(command, description.overlay_fn(self.reading, closed))
 
