@@ -302,15 +302,16 @@ async def test_unload(hass: HomeAssistant, amber_entry: MockConfigEntry) -> None
 def test_platforms_declared() -> None:
     """Every platform a source uses is set up."""
     from custom_components.tesla_energy_sync import PLATFORMS
+    from custom_components.tesla_energy_sync.registry import SOURCES
 
-    assert set(PLATFORMS) == {
-        Platform.SENSOR,
-        Platform.BINARY_SENSOR,
-        Platform.SWITCH,
-        Platform.DEVICE_TRACKER,
-        Platform.NUMBER,
-        Platform.SELECT,
+    used = {
+        platform
+        for spec in SOURCES.values()
+        for platform in (*spec.descriptions, *spec.platform_setup)
     }
+    assert set(PLATFORMS) == used
+    # Vehicle controls (Fleet Telemetry with a Tesla account) bring these besides the readings.
+    assert {Platform.LOCK, Platform.CLIMATE, Platform.COVER, Platform.BUTTON} <= used
 
 
 async def test_a_live_source_device_cannot_be_removed(

@@ -1,4 +1,4 @@
-"""Tesla Fleet Telemetry pushed through Kafka: vehicles as trackers, sensors and binary sensors."""
+"""Tesla Fleet Telemetry pushed through Kafka: vehicles as trackers and sensors, and their controls."""
 
 from __future__ import annotations
 
@@ -14,9 +14,22 @@ from ..const import DOMAIN, EntryKind
 from ..runtime import SourceSpec, TesConfigEntry
 from . import config
 from .config import LEGACY_SSL_FILES, SSL_PEMS, async_consumer_config
+from .control import ControlledRuntime, vehicle_control
+from .control_entities import (
+    setup_buttons,
+    setup_climates,
+    setup_covers,
+    setup_locks,
+    setup_media_players,
+    setup_numbers,
+    setup_selects,
+    setup_switches,
+    setup_updates,
+)
 from .entity import setup_binary_sensors, setup_sensors, setup_trackers
 from .flow import FleetTelemetrySteps, stored_data_problem
 from .hub import HEALTH_INTERVAL, FleetTelemetryRuntime, TelemetryHub
+from .options import FleetTelemetryOptionsFlow
 
 
 async def async_build(hass: HomeAssistant, entry: TesConfigEntry) -> FleetTelemetryRuntime:
@@ -47,6 +60,8 @@ async def async_build(hass: HomeAssistant, entry: TesConfigEntry) -> FleetTeleme
         hass, consumer.run(hub.apply), f"{DOMAIN} fleet telemetry {entry.title}"
     )
     entry.async_on_unload(async_track_time_interval(hass, hub.async_health_tick, HEALTH_INTERVAL))
+    if (control := vehicle_control(hass, entry)) is not None:
+        return ControlledRuntime(hub=hub, task=task, control=control)
     return FleetTelemetryRuntime(hub=hub, task=task)
 
 
@@ -70,8 +85,19 @@ SPEC = SourceSpec(
         Platform.SENSOR: setup_sensors,
         Platform.BINARY_SENSOR: setup_binary_sensors,
         Platform.DEVICE_TRACKER: setup_trackers,
+        # Vehicle controls: only with a Tesla account picked in the options.
+        Platform.LOCK: setup_locks,
+        Platform.COVER: setup_covers,
+        Platform.SWITCH: setup_switches,
+        Platform.NUMBER: setup_numbers,
+        Platform.SELECT: setup_selects,
+        Platform.BUTTON: setup_buttons,
+        Platform.CLIMATE: setup_climates,
+        Platform.MEDIA_PLAYER: setup_media_players,
+        Platform.UPDATE: setup_updates,
     },
     flow=FleetTelemetrySteps,
+    options_flow=FleetTelemetryOptionsFlow,
     reconfigure=FleetTelemetrySteps.async_step_fleet_telemetry_reconfigure,
     # VINs, the fields a car sends (locations), and the TLS material (the key above all).
     redact=frozenset({"vin", "vins", "fields", *SSL_PEMS, *LEGACY_SSL_FILES.values()}),
