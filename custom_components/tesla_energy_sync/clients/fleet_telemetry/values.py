@@ -310,12 +310,12 @@ def _typed(arm: str, raw: Any) -> TelemetryValue:
     """Return a typed arm's content as a Python value."""
     arm_type = _ARM_TYPES[arm]
     if arm_type in ENUMS:
-        number = int(raw)
-        if 0 <= number < len(enum_values(arm_type)):
-            return enum_label(arm_type, number)
+        index = int(raw)
+        if 0 <= index < len(enum_values(arm_type)):
+            return enum_label(arm_type, index)
         # A number newer than our enum names no state we know: `sanitize` makes it None (shown
         # as unknown) and counts it, as it does a string label the enum lacks.
-        return f"#{number}"
+        return f"#{index}"
     match arm_type:
         case "float":
             return _float32(float(raw))
