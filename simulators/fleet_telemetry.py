@@ -29,12 +29,21 @@ from custom_components.tesla_energy_sync.clients.fleet_telemetry.models import (
 )
 from custom_components.tesla_energy_sync.clients.fleet_telemetry.schema import (
     AUDIENCES,
+    DOOR_NAMES,
+    ENUMS,
     FIELD_NUMBERS,
+    VALUE_ARMS,
     Payload,
     VehicleAlerts,
     VehicleConnectivity,
     VehicleErrors,
     enum_values,
+)
+from custom_components.tesla_energy_sync.clients.fleet_telemetry.values import (
+    FIELD_KINDS,
+    Kind,
+    enum_label,
+    snake,
 )
 
 from .kafka_broker import TansuBroker
@@ -74,12 +83,36 @@ _ARMS: Final[dict[str, str]] = {
     "TpmsPressureRr": "double_value",
     "HvacPower": "hvac_power_value",
 }
-_ENUM_OF_ARM: Final = {
-    "shift_state_value": "ShiftState",
-    "sentry_mode_state_value": "SentryModeState",
-    "detailed_charge_state_value": "DetailedChargeStateValue",
-    "hvac_power_value": "HvacPowerState",
+# Every typed enum arm and the enum it carries.
+_ENUM_OF_ARM: Final = {arm: kind for arm, kind in VALUE_ARMS.values() if kind in ENUMS}
+_ARM_OF_ENUM: Final = {kind: arm for arm, kind in _ENUM_OF_ARM.items()}
+_ARM_OF_KIND: Final = {
+    Kind.FLOAT: "double_value",
+    Kind.INT: "int_value",
+    Kind.BOOL: "boolean_value",
+    Kind.TEXT: "string_value",
+    Kind.STATE: "string_value",
+    Kind.LOCATION: "location_value",
 }
+# Flags fields by their message arm; DoorState's flags are named like the decoder names them.
+_FLAGS_ARMS: Final = {
+    "DoorState": "door_value",
+    "TpmsHardWarnings": "tire_location_value",
+    "TpmsSoftWarnings": "tire_location_value",
+}
+_DOOR_FLAGS: Final = {snake(name): name for name in DOOR_NAMES}
+
+
+def _arm(field: str) -> str:
+    """Return the arm a typed record carries `field` in: the simulator's choice, else its kind's."""
+    if field in _ARMS:
+        return _ARMS[field]
+    if field in _FLAGS_ARMS:
+        return _FLAGS_ARMS[field]
+    kind = FIELD_KINDS[field]
+    return _ARM_OF_ENUM[kind] if isinstance(kind, str) else _ARM_OF_KIND[kind]
+
+
 # Fields 179 and above are typed whatever the vehicle's prefer_typed says; the server turns a
 # string Location into location_value itself.
 _ALWAYS_TYPED: Final = frozenset(
@@ -269,12 +302,11 @@ def expected_state(plan: TripPlan, *, string_values: bool = False) -> dict[str, 
 
 def _enum_number(arm: str, label: str) -> int:
     """Return the enum number of a lower-case label such as `d` or `charging`."""
-    names = enum_values(_ENUM_OF_ARM[arm])
-    prefix_len = len(names[0]) - len("Unknown")
-    for number, name in enumerate(names):
-        if name[prefix_len:].lower() == label.replace("_", ""):
+    enum = _ENUM_OF_ARM[arm]
+    for number in range(len(enum_values(enum))):
+        if enum_label(enum, number) == label:
             return number
-    raise ValueError(f"{label!r} is not a {_ENUM_OF_ARM[arm]}")
+    raise ValueError(f"{label!r} is not a {enum}")
 
 
 def _as_string(field: str, value: Any) -> str:
@@ -304,7 +336,7 @@ def encode_payload(
     for field, value in fields.items():
         datum = payload.data.add()
         datum.key = FIELD_NUMBERS[field]
-        arm = _ARMS[field]
+        arm = _arm(field)
         if value is None:
             datum.value.invalid = True
         elif string_values and field not in _ALWAYS_TYPED:
@@ -314,6 +346,14 @@ def encode_payload(
             datum.value.location_value.longitude = value[1]
         elif arm in _ENUM_OF_ARM:
             setattr(datum.value, arm, _enum_number(arm, value))
+        elif arm == "door_value":
+            datum.value.door_value.SetInParent()
+            for name, flag in value.items():
+                setattr(datum.value.door_value, _DOOR_FLAGS[name], flag)
+        elif arm == "tire_location_value":
+            datum.value.tire_location_value.SetInParent()
+            for name, flag in value.items():
+                setattr(datum.value.tire_location_value, name, flag)
         elif arm == "string_value":
             datum.value.string_value = _as_string(field, value)
         else:

@@ -41,7 +41,7 @@ def test_raised_translation_keys_exist() -> None:
 def test_entity_translation_keys_exist() -> None:
     """Every entity description's translation_key is named in strings.json and icons.json."""
     from custom_components.tesla_energy_sync.fleet_telemetry.descriptions import (
-        TRACKER,
+        TRACKERS,
         VEHICLE_BINARY_SENSORS,
         VEHICLE_SENSORS,
     )
@@ -59,7 +59,7 @@ def test_entity_translation_keys_exist() -> None:
     tables += [
         ("sensor", {"telemetry": VEHICLE_SENSORS}),
         ("binary_sensor", {"telemetry": VEHICLE_BINARY_SENSORS}),
-        ("device_tracker", {"telemetry": (TRACKER,)}),
+        ("device_tracker", {"telemetry": TRACKERS}),
     ]
     for platform, table in tables:
         for descriptions in table.values():

@@ -18,18 +18,20 @@ from custom_components.tesla_energy_sync.clients.fleet_telemetry.values import (
 )
 from custom_components.tesla_energy_sync.fleet_telemetry import descriptions
 from custom_components.tesla_energy_sync.fleet_telemetry.descriptions import (
-    TRACKER,
+    TRACKERS,
     VEHICLE_BINARY_SENSORS,
     VEHICLE_SENSORS,
     TelemetryEntityDescription,
     VehicleSensorDescription,
 )
-from custom_components.tesla_energy_sync.fleet_telemetry.hub import ONLINE
+from custom_components.tesla_energy_sync.fleet_telemetry.hub import NETWORK, ONLINE
+
+from .read_fields import EVERY_FIELD
 
 ALL: tuple[TelemetryEntityDescription, ...] = (
     *VEHICLE_SENSORS,
     *VEHICLE_BINARY_SENSORS,
-    TRACKER,
+    *TRACKERS,
 )
 
 
@@ -39,7 +41,7 @@ def fields_not_in_schema(described: Iterable[TelemetryEntityDescription]) -> lis
         f"{description.key}.{name}"
         for description in described
         for name in description.fields
-        if name not in FIELD_NUMBERS and name != ONLINE
+        if name not in FIELD_NUMBERS and name not in {ONLINE, NETWORK}
     ]
 
 
@@ -53,7 +55,12 @@ def test_every_described_field_is_in_the_schema() -> None:
 
 def test_every_described_field_has_a_declared_type() -> None:
     """Entities read typed values, not strings guessed by shape."""
-    untyped = [name for d in ALL for name in d.fields if name != ONLINE and name not in FIELD_KINDS]
+    untyped = [
+        name
+        for d in ALL
+        for name in d.fields
+        if name not in {ONLINE, NETWORK} and name not in FIELD_KINDS
+    ]
     assert untyped == []
 
 
@@ -71,7 +78,7 @@ def test_enum_sensor_options_are_the_fields_enum_labels() -> None:
 
 def test_keys_are_unique_per_platform() -> None:
     """Keys make unique ids (VIN_key), so no two descriptions of a platform share one."""
-    for platform in (VEHICLE_SENSORS, VEHICLE_BINARY_SENSORS):
+    for platform in (VEHICLE_SENSORS, VEHICLE_BINARY_SENSORS, TRACKERS):
         keys = [d.key for d in platform]
         assert len(keys) == len(set(keys))
 
@@ -91,3 +98,9 @@ def test_descriptions_never_import_the_entity_module() -> None:
     }
     assert "entity" not in imported
     assert not any(name.endswith(".entity") for name in imported)
+
+
+def test_the_every_field_record_covers_every_entity() -> None:
+    """The snapshot of one record with every field then shows every vehicle entity."""
+    described = {name for d in ALL for name in d.fields} - {ONLINE, NETWORK}
+    assert described == set(EVERY_FIELD)

@@ -31,7 +31,7 @@ from ..runtime import TesConfigEntry
 from .descriptions import (
     BROKER_CONNECTED,
     HEALTH_SENSORS,
-    TRACKER,
+    TRACKERS,
     VEHICLE_BINARY_SENSORS,
     VEHICLE_SENSORS,
     HealthBinarySensorDescription,
@@ -338,10 +338,14 @@ class VehicleTracker(TelemetryEntity, TrackerEntity, RestoreEntity):
     _heading: Any = None
 
     def _update_from_hub(self) -> None:
-        location = field_value(self.vehicle, "Location")
-        if isinstance(location, tuple):
-            self._attr_latitude, self._attr_longitude = location
-        self._heading = field_value(self.vehicle, "GpsHeading")
+        description = self.entity_description
+        position = field_value(self.vehicle, description.fields[0])
+        if isinstance(position, tuple):
+            self._attr_latitude, self._attr_longitude = position
+        elif not description.keeps_last_position:
+            self._attr_latitude = self._attr_longitude = None
+        if description.keeps_last_position:
+            self._heading = field_value(self.vehicle, "GpsHeading")
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
@@ -371,7 +375,5 @@ def setup_binary_sensors(
 def setup_trackers(
     hass: HomeAssistant, entry: TesConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
-    """Add a tracker for each vehicle that sends its location."""
-    setup_telemetry_platform(
-        entry, "device_tracker", (TRACKER,), VehicleTracker, async_add_entities
-    )
+    """Add each vehicle's trackers (location, route) as the car sends their positions."""
+    setup_telemetry_platform(entry, "device_tracker", TRACKERS, VehicleTracker, async_add_entities)

@@ -41,11 +41,16 @@ _LOGGER = logging.getLogger(__name__)
 # The field connectivity records set (True while the car's socket is open); no schema field is
 # lower case, so it cannot clash with one the car sends.
 ONLINE: Final = "online"
+# The network the car's stream last opened over (`wifi`, `cellular`), from the same records.
+NETWORK: Final = "network"
 
 # How far a record's created_at may run ahead of when the server produced it (its Kafka
 # timestamp) before the car's clock is not trusted for ordering: clocks drift by seconds, and
 # a car's record reaches Kafka well within this, so only a clock gone wrong exceeds it.
 CLOCK_AHEAD_MARGIN: Final = timedelta(minutes=5)
+
+# Longest network name kept: the server's are short words; anything longer is not one.
+MAX_NETWORK: Final = 32
 
 # The field holding the name the owner gave the car; it names the vehicle's device.
 VEHICLE_NAME: Final = "VehicleName"
@@ -240,7 +245,8 @@ class TelemetryHub:
     def _apply_connectivity(self, record: Connectivity) -> None:
         # docs/fleet-telemetry.md#connectivity: online from the newest record, never silence.
         online = record.status is ConnectivityStatus.CONNECTED
-        self._apply_fields(record.vin, self._ordered_at(record), {ONLINE: online})
+        network = record.network_interface.strip().lower()[:MAX_NETWORK] or None
+        self._apply_fields(record.vin, self._ordered_at(record), {ONLINE: online, NETWORK: network})
 
     def _apply_alerts(self, record: Alerts) -> None:
         for alert in record.alerts:

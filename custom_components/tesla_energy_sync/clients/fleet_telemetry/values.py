@@ -9,6 +9,7 @@ locations as (latitude, longitude).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import datetime as dt
 from enum import Enum
 from functools import cache
@@ -31,6 +32,8 @@ class Kind(Enum):
     LOCATION = "location"
     STATE = "state"
     """A free-form state word (ChargeState's charger state machine), given as a lower_snake label."""
+    FLAGS = "flags"
+    """A message of named flags (doors, tyres): a mapping of lower_snake name to bool."""
 
 
 def _kinds(kind: Kind | str, names: str) -> dict[str, Kind | str]:
@@ -53,7 +56,13 @@ FIELD_KINDS: Final[dict[str, Kind | str]] = {
         EstimatedHoursToChargeTermination ExpectedEnergyPercentAtTripArrival
         RouteTrafficMinutesDelay ChargeRateMilePerHour PowershareInstantaneousPowerKW
         PowershareHoursLeft IsolationResistance GpsAccuracyMeters LifetimeEnergyChargedKwh
-        BrickSocMinPercent NominalFullPackEnergyKwh GradeEstimatePercent""",
+        BrickSocMinPercent NominalFullPackEnergyKwh GradeEstimatePercent BrakePedalPos
+        PedalPosition DiAxleSpeedF DiAxleSpeedR DiAxleSpeedREL DiAxleSpeedRER DiHeatsinkTF
+        DiHeatsinkTR DiHeatsinkTREL DiHeatsinkTRER DiInverterTF DiInverterTR DiInverterTREL
+        DiInverterTRER DiMotorCurrentF DiMotorCurrentR DiMotorCurrentREL DiMotorCurrentRER
+        DiSlaveTorqueCmd DiStatorTempF DiStatorTempR DiStatorTempREL DiStatorTempRER
+        DiTorqueActualF DiTorqueActualR DiTorqueActualREL DiTorqueActualRER DiTorquemotor DiVBatF
+        DiVBatR DiVBatREL DiVBatRER""",
     ),
     **_kinds(
         Kind.INT,
@@ -73,7 +82,10 @@ FIELD_KINDS: Final[dict[str, Kind | str]] = {
         RemoteStartEnabled RemoteStartActive EuropeVehicle RightHandDrive BmsFullchargecomplete
         DCDCEnable ChargePortColdWeatherMode SpeedLimitMode DefrostForPreconditioning
         LightsHazardsActive LightsHighBeams RearDefrostEnabled SoftwareUpdateAvailable
-        SoftwareUpdateInProgress OffroadLightbarPresent WiperHeatEnabled""",
+        SoftwareUpdateInProgress OffroadLightbarPresent WiperHeatEnabled DriveRail GpsState
+        BrakePedal AutomaticBlindSpotCamera BlindSpotCollisionWarningChime
+        AutomaticEmergencyBrakingOff EmergencyLaneDepartureAvoidance SuperchargerSessionTripPlanner
+        RearDisplayHvacEnabled SeatVentEnabled""",
     ),
     **_kinds(
         Kind.TEXT,
@@ -83,6 +95,7 @@ FIELD_KINDS: Final[dict[str, Kind | str]] = {
     ),
     **_kinds(Kind.LOCATION, "Location DestinationLocation OriginLocation"),
     **_kinds(Kind.STATE, "ChargeState"),
+    **_kinds(Kind.FLAGS, "DoorState TpmsHardWarnings TpmsSoftWarnings"),
     **_kinds("ShiftState", "Gear"),
     **_kinds("DetailedChargeStateValue", "DetailedChargeState"),
     **_kinds("SentryModeState", "SentryMode"),
@@ -119,6 +132,8 @@ FIELD_KINDS: Final[dict[str, Kind | str]] = {
     **_kinds("ForwardCollisionSensitivity", "ForwardCollisionWarning"),
     **_kinds("LaneAssistLevel", "LaneDepartureAvoidance"),
     **_kinds("SpeedAssistLevel", "SpeedLimitWarning"),
+    **_kinds("DriveInverterState", "DiStateF DiStateR DiStateREL DiStateRER"),
+    **_kinds("HvilStatus", "Hvil"),
 }
 
 MAX_TEXT: Final = 255
@@ -210,6 +225,10 @@ def _fits(kind: Kind | str, value: TelemetryValue, arm: str | None) -> bool:
             return isinstance(value, str) and arm_type in {None, "string"}
         case Kind.STATE:
             return isinstance(value, str) and arm_type in {None, "string", "ChargingState"}
+        case Kind.FLAGS:
+            return isinstance(value, Mapping) and all(
+                isinstance(flag, bool) for flag in value.values()
+            )
         case str():
             return isinstance(value, str) and arm_type in {None, "string", kind}
     raise AssertionError(kind)  # pragma: no cover - positions are checked by _on_earth
@@ -240,6 +259,8 @@ def sanitize(
             kept = isinstance(value, str) and value in enum_labels(kind)
         case Kind.STATE:
             kept = isinstance(value, str) and len(value) <= MAX_TEXT
+        case Kind.FLAGS:
+            kept = isinstance(value, Mapping)
         case _:
             if isinstance(value, str) and len(value) > MAX_TEXT:
                 return value[:MAX_TEXT], Verdict.REPLACED
@@ -305,6 +326,9 @@ def from_text(field: str | None, text: str) -> TelemetryValue:
             return _location_text(text)
         case Kind.STATE:
             return _label_text(text, _STATE_PREFIXES)
+        case Kind.FLAGS:
+            # Only the typed message form is documented; a string cannot say which flags are set.
+            return None
         case str():
             return _label_text(text, (_prefix(kind),))
     raise AssertionError(kind)  # pragma: no cover - the match covers every kind
@@ -331,7 +355,12 @@ def _typed(arm: str, raw: Any) -> TelemetryValue:
     """Return a typed arm's content as a Python value."""
     arm_type = _ARM_TYPES[arm]
     if arm_type in ENUMS:
-        return enum_label(arm_type, int(raw))
+        index = int(raw)
+        if 0 <= index < len(enum_values(arm_type)):
+            return enum_label(arm_type, index)
+        # A number newer than our enum names no state we know: `sanitize` makes it None (shown
+        # as unknown) and counts it, as it does a string label the enum lacks.
+        return f"#{index}"
     match arm_type:
         case "float":
             return _float32(float(raw))
