@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HassJob, HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_track_time_interval
@@ -60,9 +60,17 @@ async def async_build(hass: HomeAssistant, entry: TesConfigEntry) -> FleetTeleme
         hass, consumer.run(hub.apply), f"{DOMAIN} fleet telemetry {entry.title}"
     )
     entry.async_on_unload(async_track_time_interval(hass, hub.async_health_tick, HEALTH_INTERVAL))
-    if (control := vehicle_control(hass, entry)) is not None:
-        return ControlledRuntime(hub=hub, task=task, control=control)
-    return FleetTelemetryRuntime(hub=hub, task=task)
+    control = vehicle_control(hass, entry)
+    runtime = (
+        FleetTelemetryRuntime(hub=hub, task=task)
+        if control is None
+        else ControlledRuntime(hub=hub, task=task, control=control)
+    )
+    # Stopped cleanly before Home Assistant cancels background tasks at shutdown: cancelled,
+    # aiokafka's stop is cut short and leaves the group member heartbeating, which holds up
+    # the group join of the next start.
+    entry.async_on_unload(hass.async_add_shutdown_job(HassJob(runtime.async_stop)))
+    return runtime
 
 
 def remove_vehicle(entry: TesConfigEntry, device: dr.DeviceEntry) -> bool:

@@ -370,7 +370,11 @@ class FleetTelemetryRuntime(SourceRuntime):
     async def async_stop(self) -> None:
         """Stop the consumer cleanly, committing what it applied."""
         await self.hub.consumer.stop()
-        await self.task
+        # Home Assistant cancels background tasks as it stops, so the consumer may have ended
+        # cancelled already: an unload after that must not take the cancellation for its own.
+        await asyncio.wait([self.task])
+        if not self.task.cancelled():
+            self.task.result()  # the error the consumer ended with, if any
 
     def diagnostics(self) -> dict[str, Any]:
         """Return the hub's state."""

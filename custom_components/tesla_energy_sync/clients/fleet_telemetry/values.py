@@ -194,6 +194,11 @@ def _on_earth(value: TelemetryValue) -> bool:
     )
 
 
+# Positions of a route rather than of the car: `invalid` means the route ended (no destination
+# now), not a glitch of the car's fix, so it clears them.
+ROUTE_LOCATIONS: Final = frozenset({"DestinationLocation", "OriginLocation"})
+
+
 class Verdict(Enum):
     """What `sanitize` made of a decoded value."""
 
@@ -248,6 +253,8 @@ def sanitize(
     """
     kind = FIELD_KINDS.get(field)
     if kind is Kind.LOCATION:
+        if value is None and field in ROUTE_LOCATIONS:
+            return None, Verdict.KEPT  # the route ended: there is no destination any more
         return (value, Verdict.KEPT) if _on_earth(value) else (None, Verdict.DROPPED)
     if value is None:
         return None, Verdict.KEPT
