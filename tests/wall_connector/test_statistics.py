@@ -242,16 +242,23 @@ async def test_a_month_in_statistics_and_the_energy_dashboard(
     await walk.idle_to(MONTH_END.astimezone(UTC) + timedelta(hours=1, minutes=1))
     await async_wait_recording_done(hass)
     assert walk.restarts == 2
+    cost_state = hass.states.get(cost_id)
+    assert cost_state is not None
+    assert cost_state.attributes["unpriced_energy_kwh"] == 0  # every step had Amber's price
 
     # What the month cost, from the simulator's energy and Amber's prices, by Sydney day.
     by_day: dict[date, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    falls = 0
     for plug_in, unplug in sessions:
         for moment, wh, aud in _steps(sim, walk.polls, plug_in, unplug):
+            falls += aud < 0
             if MONTH_START <= moment < MONTH_END:
                 totals = by_day[moment.astimezone(SYDNEY).date()]
                 totals[0] += wh / 1000
                 totals[1] += aud
     assert len(sessions) == 91
+    # Some steps cost less than nothing (Amber's negative prices): the cost sum must fall there.
+    assert falls > 0
     assert len(by_day) == 31
     total_kwh = sum(totals[0] for totals in by_day.values())
     total_cost = sum(totals[1] for totals in by_day.values())
