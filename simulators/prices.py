@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import datetime as dt
+from functools import lru_cache
 import hashlib
 from itertools import pairwise
 import math
@@ -199,6 +200,9 @@ def five_minute_starts(start: dt.datetime, minutes: int) -> list[dt.datetime]:
     return [first + i * FIVE_MINUTES for i in range(minutes // 5)]
 
 
+# A pure function of its arguments, asked for the same forecast intervals at every poll: a
+# month of polls (the long-term statistics tests) would otherwise spend most of its time here.
+@lru_cache(maxsize=16384)
 def amber_point(channel: str, start: dt.datetime, minutes: int = 5) -> AmberPoint:
     """Return one channel's values for the interval (5 or 30 min) starting at start."""
     parts = five_minute_starts(start, minutes)
