@@ -53,6 +53,7 @@ from .common import (
 )
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # speed, gear, odometer
 async def test_a_drive_home(
     hass: HomeAssistant, telemetry_entry: MockConfigEntry, producer: FleetProducer
 ) -> None:
@@ -201,6 +202,7 @@ async def test_garbage_on_the_topics_is_counted_and_skipped(
     assert telemetry_entry.state is ConfigEntryState.LOADED
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # speed, gear, odometer
 async def test_two_vehicles_and_a_reload_resumes(
     hass: HomeAssistant, telemetry_entry: MockConfigEntry, producer: FleetProducer
 ) -> None:

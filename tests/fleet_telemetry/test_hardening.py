@@ -40,6 +40,7 @@ def _odometer_km(hass: HomeAssistant, vin: str) -> float:
     return float(state_of(hass, "sensor", vin, "odometer").state) / 1.609344
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # speed, gear, odometer
 async def test_bad_values_and_vins_cost_no_other_write(
     hass: HomeAssistant, telemetry_entry: MockConfigEntry, producer: FleetProducer
 ) -> None:

@@ -191,6 +191,7 @@ async def _committed_and_end(bootstrap: str, group: str) -> tuple[int, int]:
     return committed, end
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")  # speed, gear, odometer
 @pytest.mark.parametrize("load_registries", [False])  # loaded from hass_storage, as at a boot
 async def test_home_assistant_restarted_mid_stream(
     hass: HomeAssistant,

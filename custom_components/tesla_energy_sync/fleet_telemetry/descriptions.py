@@ -342,6 +342,9 @@ VEHICLE_SENSORS: tuple[VehicleSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfSpeed.MILES_PER_HOUR,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
+        # Speed, gear and odometer change with every record of a moving car: disabled by
+        # default as in core's teslemetry (the *Driving* binary sensor follows the gear).
+        entity_registry_enabled_default=False,
     ),
     VehicleSensorDescription(
         key="shift_state",
@@ -349,6 +352,7 @@ VEHICLE_SENSORS: tuple[VehicleSensorDescription, ...] = (
         fields=("Gear",),
         device_class=SensorDeviceClass.ENUM,
         options=GEARS,
+        entity_registry_enabled_default=False,
     ),
     VehicleSensorDescription(
         key="battery_level",
@@ -409,6 +413,7 @@ VEHICLE_SENSORS: tuple[VehicleSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfLength.MILES,
         state_class=SensorStateClass.TOTAL_INCREASING,
         suggested_display_precision=0,
+        entity_registry_enabled_default=False,
     ),
     VehicleSensorDescription(
         key="inside_temperature",
