@@ -70,6 +70,7 @@ async def measure(vehicles: int, records: int) -> str:
             await _settle(hass)
             registry = er.async_get(hass)
             entities_before = len(er.async_entries_for_config_entry(registry, entry.entry_id))
+            states_before = len(hass.states.async_entity_ids())
             rss_before = rss_mib()
             tracemalloc.start()
             before = tracemalloc.take_snapshot()
@@ -86,6 +87,7 @@ async def measure(vehicles: int, records: int) -> str:
             entities = (
                 len(er.async_entries_for_config_entry(registry, entry.entry_id)) - entities_before
             )
+            enabled = len(hass.states.async_entity_ids()) - states_before
             await hass.config_entries.async_unload(entry.entry_id)
     finally:
         broker.stop()
@@ -99,7 +101,8 @@ async def measure(vehicles: int, records: int) -> str:
     home_assistant = sum(size for owner, size in owners.items() if owner.startswith("Home"))
     lines = [
         f"Vehicle memory: {vehicles} cars x {records} records of 15 fields, handed to the hub",
-        f"entities per car {per_car:.1f} ({entities} in all)",
+        f"entities per car {per_car:.1f} ({entities} in all), of them enabled (with a state)"
+        f" {enabled / vehicles:.1f}",
         "",
         f"{'held after the last write, per car':<58}{'kB':>8}",
     ]
@@ -108,7 +111,7 @@ async def measure(vehicles: int, records: int) -> str:
             lines.append(f"  {owner:<56}{size / 1024 / vehicles:8.1f}")
     lines += [
         f"{'traced, in all':<58}{total / 1024 / vehicles:8.1f}",
-        f"{'  of which Home Assistant, per entity':<58}"
+        f"{'  of which Home Assistant, per registered entity':<58}"
         f"{home_assistant / 1024 / vehicles / per_car:8.1f}",
         f"{'VmRSS growth per car (tracemalloc running)':<58}"
         f"{(rss_after - rss_before) * 1024 / vehicles:8.1f}",
