@@ -588,3 +588,31 @@ async def test_signing_refusal_inside_an_answer(
     with pytest.raises(HomeAssistantError) as err:
         await call(hass, "button", "honk", "press")
     assert err.value.translation_key == "vehicle_signing_required"
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_controls_keep_their_state_across_a_restart(
+    hass: HomeAssistant, controlled: MockConfigEntry, cloud: TeslaVehicleSimulator
+) -> None:
+    """After a reload (nothing re-delivered) controls show what they showed, until a record."""
+    await cloud.publish(VIN, {"Locked": True, "SentryMode": "Armed", "ChargeLimitSoc": 77})
+    await applied(hass, controlled, cloud)
+    lock, sentry = ("lock", "vehicle_state_locked"), ("switch", "vehicle_state_sentry_mode")
+    limit = ("number", "charge_state_charge_limit_soc")
+    shown = {key: state_of(hass, key[0], VIN, key[1]).state for key in (lock, sentry, limit)}
+    assert shown == {lock: "locked", sentry: "on", limit: "77.0"}
+
+    assert await hass.config_entries.async_reload(controlled.entry_id)
+    await hass.async_block_till_done()
+    hub = controlled.runtime_data.hub
+    await until(
+        hass, lambda: all(state_of(hass, key[0], VIN, key[1]).state == shown[key] for key in shown)
+    )
+    assert VIN not in hub.vehicles  # shown from what was kept, not from a record
+    await until(hass, lambda: hub.connected)
+
+    await cloud.publish(VIN, {"Locked": False})  # the first record of a field replaces it
+    consumer = hub.consumer  # a new consumer: it counts from the reload
+    await until(hass, lambda: consumer.records == 1)
+    assert state_of(hass, "lock", VIN, lock[1]).state == "unlocked"
+    assert state_of(hass, "switch", VIN, sentry[1]).state == "on"

@@ -22,6 +22,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
 
 from ..clients.errors import AuthenticationError, ClientError, RateLimitError
 from ..clients.tesla_vehicle import (
@@ -160,8 +161,31 @@ class ControlDescription(TelemetryEntityDescription):
     """A control entity: the fields its state reads (the first one seen creates it)."""
 
 
-class ControlEntity(TelemetryEntity):
-    """A vehicle entity whose actions send commands; its state is telemetry (plus overlay)."""
+def _restorable(value: Any) -> bool:
+    """Return whether a field's value survives a JSON round trip unchanged."""
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and isinstance(v, bool) for k, v in value.items())
+    return value is None or isinstance(value, bool | int | float | str)
+
+
+@dataclass(frozen=True, slots=True)
+class RestoredFields(ExtraStoredData):
+    """The telemetry fields a control entity showed, kept for the next start."""
+
+    fields: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the fields as stored."""
+        return {"fields": self.fields}
+
+
+class ControlEntity(TelemetryEntity, RestoreEntity):
+    """A vehicle entity whose actions send commands; its state is telemetry (plus overlay).
+
+    After a restart the hub knows nothing until the car's next record, so the fields the
+    entity showed are restored as an overlay that the first record of each field replaces,
+    as an accepted command's overlay is: a lock reads locked again, not unknown.
+    """
 
     def __init__(
         self,
@@ -175,6 +199,30 @@ class ControlEntity(TelemetryEntity):
         self.control = control
         self._overlay: dict[str, Any] = {}
         self._marks: dict[str, tuple[Any, Any]] = {}
+
+    @property
+    def extra_restore_state_data(self) -> RestoredFields:
+        """Keep the fields the entity shows (those a JSON round trip keeps as they are)."""
+        shown = {name: self.reading(name) for name in self.entity_description.fields}
+        return RestoredFields({name: v for name, v in shown.items() if _restorable(v)})
+
+    async def async_added_to_hass(self) -> None:
+        """Show the fields kept at the last stop until the car reports them again."""
+        last = await self.async_get_last_extra_data()
+        kept = last.as_dict().get("fields") if last is not None else None
+        if isinstance(kept, dict):
+            vehicle = self.vehicle
+            restored = {
+                name: value
+                for name, value in kept.items()
+                if name in self.entity_description.fields
+                and _restorable(value)
+                and (vehicle is None or name not in vehicle.fields)
+            }
+            for name, value in restored.items():
+                self._overlay[name] = value
+                self._marks[name] = self._mark(name)
+        await super().async_added_to_hass()
 
     def reading(self, name: str) -> Any:
         """Return a field as the entity shows it: the overlay's value, else telemetry's."""
