@@ -466,6 +466,8 @@ async def run(args: argparse.Namespace) -> Report:
                 harness.home_assistant(config_dir) as hass,
             ):
                 pids = {"fleet": fleet.process.pid, "simulators": simulators_pid}
+                if broker.pid is not None:  # Tansu: its in-memory log costs it CPU as it grows
+                    pids["tansu"] = broker.pid
                 return await measure(hass, broker, fleet, ports, pids, args)
     finally:
         broker.stop()
@@ -547,7 +549,8 @@ def table(report: Report, args: argparse.Namespace) -> str:
         f"outage: frozen {outage['frozen']:.1f} s; {outage['down_count']}/{report.vehicles} cars"
         f" unavailable, the first after {_seconds(outage['first_down'])}",
         f"CPU outside Home Assistant (share of a core): fleet child"
-        f" {report.children['fleet']:.0%}, simulators {report.children['simulators']:.0%}",
+        f" {report.children['fleet']:.0%}, simulators {report.children['simulators']:.0%},"
+        f" Tansu {report.children.get('tansu', 0.0):.0%}",
     ]
     return "\n".join(rows)
 

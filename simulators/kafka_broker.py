@@ -116,6 +116,11 @@ class TansuBroker:
         return f"{self.host}:{self.port}"
 
     @property
+    def pid(self) -> int | None:
+        """Return the broker process's id while it runs."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def running(self) -> bool:
         """Return whether the process is alive (frozen counts as alive)."""
         return self._process is not None and self._process.poll() is None
