@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .registry import spec_of
-from .runtime import TesConfigEntry
+from .entity import source_platform
 
 # Commands to one car go one at a time: a second would race the first one's wake-up.
 PARALLEL_UPDATES = 1
 
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: TesConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the climate entities (a vehicle's cabin and its overheat protection) the entry's source makes."""
-    if (setup := spec_of(entry).platform_setup.get(Platform.CLIMATE)) is not None:
-        setup(hass, entry, async_add_entities)
+# The entities come from the sources that make them (a vehicle's cabin and its overheat protection).
+async_setup_entry = source_platform(Platform.CLIMATE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any
 
 from homeassistant.const import Platform
@@ -53,6 +53,26 @@ def entities_for[DescriptionT: TesEntityDescription[Any, Any], EntityT: TesEntit
         coordinator = description.coordinator_fn(entry.runtime_data)
         if coordinator is not None and description.exists_fn(coordinator):
             yield build(coordinator, description)
+
+
+type PlatformSetup = Callable[
+    [HomeAssistant, TesConfigEntry, AddConfigEntryEntitiesCallback], Coroutine[Any, Any, None]
+]
+
+
+def source_platform(platform: Platform) -> PlatformSetup:
+    """Return a platform's `async_setup_entry` for entities only sources make (no descriptions)."""
+
+    async def async_setup_entry(
+        hass: HomeAssistant,
+        entry: TesConfigEntry,
+        async_add_entities: AddConfigEntryEntitiesCallback,
+    ) -> None:
+        """Add the platform's entities the entry's source makes."""
+        if (setup := spec_of(entry).platform_setup.get(platform)) is not None:
+            setup(hass, entry, async_add_entities)
+
+    return async_setup_entry
 
 
 def async_setup_platform[DescriptionT: TesEntityDescription[Any, Any], EntityT: TesEntity](
