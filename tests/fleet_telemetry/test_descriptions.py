@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from homeassistant.components.sensor import SensorDeviceClass
 
@@ -24,7 +25,8 @@ from custom_components.tesla_energy_sync.fleet_telemetry.descriptions import (
     TelemetryEntityDescription,
     VehicleSensorDescription,
 )
-from custom_components.tesla_energy_sync.fleet_telemetry.hub import NETWORK, ONLINE
+from custom_components.tesla_energy_sync.fleet_telemetry.hub import NETWORK, ONLINE, VehicleState
+from simulators.fleet_telemetry import START_TIME
 
 from .read_fields import EVERY_FIELD
 
@@ -104,3 +106,38 @@ def test_the_every_field_record_covers_every_entity() -> None:
     """The snapshot of one record with every field then shows every vehicle entity."""
     described = {name for d in ALL for name in d.fields} - {ONLINE, NETWORK}
     assert described == set(EVERY_FIELD)
+
+
+class _ReadLog(dict[str, Any]):
+    """A vehicle's field values that note every field a description's function looks at."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        super().__init__(values)
+        self.read: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            self.read.add(key)
+        return super().__contains__(key)
+
+
+def test_entities_read_only_the_fields_they_follow() -> None:
+    """The hub writes an entity only when one of its fields changed: it must read no other."""
+    values = {**EVERY_FIELD, ONLINE: True, NETWORK: "wifi"}
+    strays: dict[str, set[str]] = {}
+    functions = [(d.key, d.fields, d.value_fn) for d in VEHICLE_SENSORS if d.value_fn]
+    functions += [(d.key, d.fields, d.is_on_fn) for d in VEHICLE_BINARY_SENSORS]
+    for key, followed, function in functions:
+        fields, created = _ReadLog(values), _ReadLog(dict.fromkeys(values, START_TIME))
+        function(VehicleState(vin="5YJ3E1EA0PF000001", fields=fields, created=created))
+        if stray := (fields.read | created.read) - set(followed):
+            strays[key] = stray
+    assert strays == {}

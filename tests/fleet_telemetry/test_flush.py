@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
-from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.const import EVENT_STATE_CHANGED, EVENT_STATE_REPORTED
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_platform, entity_registry as er
 import pytest
@@ -144,3 +145,39 @@ async def test_known_cars_are_restored_a_slice_per_turn_after_a_restart(
     )
     # Restored with their last value, though no record has arrived since the restart.
     assert [_battery(hass, v) for v in CARS] == [40.0] * len(CARS)
+
+
+async def test_a_record_writes_only_the_entities_reading_its_fields(
+    hass: HomeAssistant, telemetry_entry: MockConfigEntry, producer: FleetProducer
+) -> None:
+    await setup_connected(hass, telemetry_entry)
+    vin = CARS[0]
+    await producer.send_vehicle_data(vin, START_TIME, {"BatteryLevel": 50.0, "InsideTemp": 20.0})
+    await until(hass, lambda: value_of(hass, "sensor", vin, "inside_temperature") == "20.0")
+    battery = state_of(hass, "sensor", vin, "battery_level").entity_id
+    inside = state_of(hass, "sensor", vin, "inside_temperature").entity_id
+    # A write that changes nothing still reaches the state machine: Home Assistant then
+    # fires state_reported. Count the writes of both sensors.
+    writes: list[str] = []
+
+    @callback
+    def written(event: Event[Any]) -> None:
+        if event.data["entity_id"] in (battery, inside):
+            writes.append(event.data["entity_id"])
+
+    @callback
+    def ours(event_data: Any) -> bool:
+        return event_data["entity_id"] in (battery, inside)
+
+    for event_type in (EVENT_STATE_CHANGED, EVENT_STATE_REPORTED):
+        hass.bus.async_listen(event_type, written, event_filter=ours)
+    hub = telemetry_entry.runtime_data.hub
+    for second in (1, 2):
+        at = START_TIME + timedelta(seconds=second)
+        hub.apply([VehicleData(vin, at, {"BatteryLevel": 50.0 + second})])
+        await until(hass, lambda: not hub._changed)
+    assert writes == [battery, battery]
+
+    hub.consumer._went_down("TimeoutError: test")
+    await until(hass, lambda: not hub._changed)
+    assert sorted(writes[2:]) == sorted([battery, inside])

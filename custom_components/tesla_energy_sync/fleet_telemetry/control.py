@@ -224,6 +224,11 @@ class ControlEntity(TelemetryEntity, RestoreEntity):
                 self._marks[name] = self._mark(name)
         await super().async_added_to_hass()
 
+    @property
+    def listens_to(self) -> None:
+        """Follow every field: controls also read limits and settings beyond their own."""
+        return None
+
     def reading(self, name: str) -> Any:
         """Return a field as the entity shows it: the overlay's value, else telemetry's."""
         if name in self._overlay:

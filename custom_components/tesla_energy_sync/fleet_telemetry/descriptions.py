@@ -791,7 +791,7 @@ VEHICLE_BINARY_SENSORS: tuple[VehicleBinarySensorDescription, ...] = (
     VehicleBinarySensorDescription(
         key="wifi",
         translation_key="wifi",
-        fields=(ONLINE,),
+        fields=(ONLINE, NETWORK),
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=DIAGNOSTIC,
         is_on_fn=_on_network("wifi"),
@@ -799,7 +799,7 @@ VEHICLE_BINARY_SENSORS: tuple[VehicleBinarySensorDescription, ...] = (
     VehicleBinarySensorDescription(
         key="cellular",
         translation_key="cellular",
-        fields=(ONLINE,),
+        fields=(ONLINE, NETWORK),
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=DIAGNOSTIC,
         is_on_fn=_on_network("cellular"),

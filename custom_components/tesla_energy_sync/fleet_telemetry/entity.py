@@ -132,6 +132,11 @@ class TelemetryEntity(Entity):
         """Return what the hub knows of this vehicle (None before its first record)."""
         return self.hub.vehicles.get(self.vin)
 
+    @property
+    def listens_to(self) -> tuple[str, ...] | None:
+        """Return the fields whose change this entity must show (None: any field)."""
+        return self.entity_description.fields
+
     def has_data(self) -> bool:
         """Return whether the hub holds any of this entity's fields for the vehicle."""
         vehicle = self.vehicle
@@ -142,7 +147,9 @@ class TelemetryEntity(Entity):
     async def async_added_to_hass(self) -> None:
         """Follow the hub."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.hub.async_add_listener(self.vin, self._async_hub_updated))
+        self.async_on_remove(
+            self.hub.async_add_listener(self.vin, self._async_hub_updated, self.listens_to)
+        )
         if self.has_data():
             self._update_from_hub()
 
@@ -336,6 +343,12 @@ class VehicleTracker(TelemetryEntity, TrackerEntity, RestoreEntity):
         await super().async_added_to_hass()
 
     _heading: Any = None
+
+    @property
+    def listens_to(self) -> tuple[str, ...]:
+        """Follow the position, and the heading the car's own tracker shows beside it."""
+        fields = self.entity_description.fields
+        return (*fields, "GpsHeading") if self.entity_description.keeps_last_position else fields
 
     def _update_from_hub(self) -> None:
         description = self.entity_description

@@ -9,7 +9,7 @@ time so they can create its entity.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import logging
@@ -95,12 +95,14 @@ class TelemetryHub:
         self.clock_ahead = 0
         self.write_errors = 0
         self._failed_updates: set[CALLBACK_TYPE] = set()
-        self._listeners: dict[str, list[CALLBACK_TYPE]] = {}
+        # Per VIN: the fields each listener reads (None: any) and the listener.
+        self._listeners: dict[str, list[tuple[frozenset[str] | None, CALLBACK_TYPE]]] = {}
         self._new_field_listeners: list[Callable[[str, set[str]], None]] = []
         self._forget_listeners: list[Callable[[str], None]] = []
-        # VINs whose entities await a write, in arrival order (a dict keeps it; values unused);
-        # the flush works through them a slice per loop turn.
-        self._changed: dict[str, None] = {}
+        # VINs whose entities await a write, in arrival order, with the fields that changed
+        # (None: all of the car's entities, as when the broker comes or goes); the flush works
+        # through them a slice per loop turn and writes only entities reading those fields.
+        self._changed: dict[str, set[str] | None] = {}
         self._new: dict[str, set[str]] = {}
         self._flush_scheduled = False
         self.flush_budget = FLUSH_BUDGET
@@ -128,10 +130,17 @@ class TelemetryHub:
         return not self.consumer.down
 
     @callback
-    def async_add_listener(self, vin: str, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
-        """Call `update` when the vehicle's state (or the connection) changes."""
-        self._listeners.setdefault(vin, []).append(update)
-        return lambda: self._listeners[vin].remove(update)
+    def async_add_listener(
+        self, vin: str, update: CALLBACK_TYPE, fields: Iterable[str] | None = None
+    ) -> CALLBACK_TYPE:
+        """Call `update` when one of `fields` (None: any field) or the connection changes.
+
+        A car's record carries the fields that changed, a handful of the dozens its entities
+        read: writing only the entities that read one of them spares most writes.
+        """
+        item = (None if fields is None else frozenset(fields), update)
+        self._listeners.setdefault(vin, []).append(item)
+        return lambda: self._listeners[vin].remove(item)
 
     @callback
     def async_add_health_listener(self, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
@@ -225,6 +234,7 @@ class TelemetryHub:
         vehicle = self._vehicle(vin)
         if created is not None and (self.last_record is None or created > self.last_record):
             self.last_record = created
+        changed = self._changed.setdefault(vin, set())
         for name, value in fields.items():
             known = vehicle.created.get(name)
             if known is not None and created is not None and created < known:
@@ -237,7 +247,8 @@ class TelemetryHub:
             vehicle.fields[name] = value
             if created is not None:
                 vehicle.created[name] = created
-        self._changed[vin] = None
+            if changed is not None:
+                changed.add(name)
 
     def _apply_data(self, record: VehicleData) -> None:
         self._apply_fields(record.vin, self._ordered_at(record), record.fields)
@@ -314,9 +325,10 @@ class TelemetryHub:
             self._rename_devices(named)
         if self._changed:
             vin = next(iter(self._changed))
-            del self._changed[vin]
-            for update in list(self._listeners.get(vin, ())):
-                self._update(update)
+            changed = self._changed.pop(vin)
+            for fields, update in list(self._listeners.get(vin, ())):
+                if changed is None or fields is None or not fields.isdisjoint(changed):
+                    self._update(update)
             return True
         return False
 
@@ -335,7 +347,7 @@ class TelemetryHub:
         for update in list(self._health_listeners):
             self._update(update)
         # Every vehicle's entities change availability: written by the flush, a slice a turn.
-        self._changed.update(dict.fromkeys(self._listeners))
+        self._changed.update(dict.fromkeys(self._listeners))  # None: every entity of the car
         self._schedule_flush()
 
     def diagnostics(self) -> dict[str, Any]:
