@@ -65,6 +65,10 @@ FLUSH_BUDGET: Final = 0.005
 HEALTH_INTERVAL: Final = timedelta(minutes=1)
 
 
+# The field sets listeners follow, by field list (one per entity description).
+_FOLLOWED: dict[tuple[str, ...], frozenset[str]] = {}
+
+
 @dataclass
 class VehicleState:
     """What is known of one vehicle: each field's newest value and the time that orders it."""
@@ -138,7 +142,12 @@ class TelemetryHub:
         A car's record carries the fields that changed, a handful of the dozens its entities
         read: writing only the entities that read one of them spares most writes.
         """
-        item = (None if fields is None else frozenset(fields), update)
+        followed = None
+        if fields is not None:
+            # One set per distinct field list, shared by every car's entities of a description.
+            key = tuple(fields)
+            followed = _FOLLOWED.setdefault(key, frozenset(key))
+        item = (followed, update)
         self._listeners.setdefault(vin, []).append(item)
         return lambda: self._listeners[vin].remove(item)
 
