@@ -616,3 +616,20 @@ async def test_controls_keep_their_state_across_a_restart(
     await until(hass, lambda: consumer.records == 1)
     assert state_of(hass, "lock", VIN, lock[1]).state == "unlocked"
     assert state_of(hass, "switch", VIN, sentry[1]).state == "on"
+
+
+async def test_the_tonneau_is_shown_without_remote_actions(
+    hass: HomeAssistant, controlled: MockConfigEntry, cloud: TeslaVehicleSimulator
+) -> None:
+    """The Cybertruck's tonneau follows TonneauPosition and offers no open or close."""
+    for position, expected in (
+        ("Closed", "closed"),
+        ("PartiallyOpen", "open"),
+        ("Invalid", "unknown"),
+    ):
+        await cloud.publish(VIN, {"TonneauPosition": position})
+        await applied(hass, controlled, cloud)
+        tonneau = state_of(hass, "cover", VIN, "tonneau")
+        assert tonneau.state == expected, position
+    assert tonneau.attributes["supported_features"] == 0
+    assert tonneau.attributes["device_class"] == "door"

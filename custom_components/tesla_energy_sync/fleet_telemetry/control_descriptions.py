@@ -114,6 +114,12 @@ def _windows_closed(value: Value) -> bool | None:
     return None if None in states else True
 
 
+def _tonneau_closed(position: Any) -> bool | None:
+    if position in ("partially_open", "fully_open"):
+        return False
+    return True if position == "closed" else None
+
+
 def _door(value: Value, door: str) -> bool | None:
     doors = value("DoorState")
     if not isinstance(doors, Mapping) or door not in doors:
@@ -161,6 +167,19 @@ VEHICLE_COVERS: Final = (
         close=None,
         overlay_fn=lambda value, closed: _door_overlay(value, "trunk_front", closed),
         toggles=True,
+    ),
+    # The Cybertruck's tonneau: shown from telemetry only. Core moves it with the Vehicle
+    # Command Protocol's signed closure message; no documented Fleet API REST command does
+    # it, and REST commands are all this integration sends, so it offers no remote action.
+    VehicleCoverDescription(
+        key="tonneau",
+        translation_key="tonneau",
+        device_class=CoverDeviceClass.DOOR,
+        fields=("TonneauPosition",),
+        is_closed_fn=lambda value: _tonneau_closed(value("TonneauPosition")),
+        open=None,
+        close=None,
+        overlay_fn=lambda _value, _closed: {},
     ),
     VehicleCoverDescription(
         key="vehicle_state_rt",
