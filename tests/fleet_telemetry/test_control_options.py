@@ -12,6 +12,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.tesla_energy_sync.clients.errors import CommandError, ResponseError
 from custom_components.tesla_energy_sync.clients.tesla_vehicle import TeslaVehicleClient
@@ -31,6 +32,7 @@ from custom_components.tesla_energy_sync.fleet_telemetry.control_descriptions im
 from simulators.fleet_telemetry import FleetProducer
 from simulators.tesla_vehicle import TeslaVehicleSimulator
 
+from ..flow_api import FlowApi, loud_records
 from .common import VIN, until, vehicle_state
 from .control_common import TOKEN, account_entry, car_online
 
@@ -150,3 +152,30 @@ async def test_client_callable_token(hass: HomeAssistant, cloud: TeslaVehicleSim
     result = await client.command(VIN, "honk_horn")
     assert result.result is True
     assert not result.woke
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize(
+    "value",
+    ["", "   ", "x" * 100_000, "Zürich ☀", "account\r\nInjected: yes"],
+    ids=["empty", "blank", "100kB", "non_ascii", "crlf"],
+)
+async def test_hostile_account_values_over_http(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    telemetry_entry: MockConfigEntry,
+    cloud: TeslaVehicleSimulator,
+    caplog: pytest.LogCaptureFixture,
+    value: str,
+) -> None:
+    """Anything but a listed account is refused by the form (400), never a 500 or a traceback."""
+    telemetry_entry.add_to_hass(hass)
+    account = account_entry(cloud)
+    account.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(account.entry_id)
+    api = await FlowApi.start(hass, hass_client)
+    step = await api.options(telemetry_entry.entry_id)
+    refused = await api.submit(step, {CONF_ACCOUNT_ENTRY: value}, status=400)
+    assert TOKEN not in json.dumps(refused.body)
+    assert telemetry_entry.options == {}
+    assert loud_records(caplog) == []
