@@ -55,12 +55,12 @@ def entities_for[DescriptionT: TesEntityDescription[Any, Any], EntityT: TesEntit
             yield build(coordinator, description)
 
 
-type PlatformSetup = Callable[
+type PlatformEntrySetup = Callable[
     [HomeAssistant, TesConfigEntry, AddConfigEntryEntitiesCallback], Coroutine[Any, Any, None]
 ]
 
 
-def source_platform(platform: Platform) -> PlatformSetup:
+def source_platform(platform: Platform) -> PlatformEntrySetup:
     """Return a platform's `async_setup_entry` for entities only sources make (no descriptions)."""
 
     async def async_setup_entry(

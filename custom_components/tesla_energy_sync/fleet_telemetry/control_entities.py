@@ -6,6 +6,7 @@ overlay first, until a record reports the field again); their actions send Fleet
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from homeassistant.components.button import ButtonEntity
@@ -34,8 +35,14 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..const import DOMAIN
-from ..runtime import TesConfigEntry
-from .control import Command, ControlEntity, setup_control_platform, setup_stateless_platform
+from ..runtime import PlatformSetup, TesConfigEntry
+from .control import (
+    Command,
+    ControlEntity,
+    VehicleControl,
+    setup_control_platform,
+    setup_stateless_platform,
+)
 from .control_descriptions import (
     CABIN_CLIMATE,
     CABIN_OVERHEAT_PROTECTION,
@@ -59,6 +66,8 @@ from .control_descriptions import (
     VehicleSwitchDescription,
     VehicleUpdateDescription,
 )
+from .descriptions import TelemetryEntityDescription
+from .hub import TelemetryHub
 
 # Climate keeper modes: telemetry's label -> the preset core shows, in the command's order.
 KEEPER_PRESETS: Final = {"off": "off", "on": "keep", "dog": "dog", "party": "camp"}
@@ -537,39 +546,30 @@ class VehicleSoftwareUpdate(ControlEntity, UpdateEntity):
         )
 
 
-def setup_locks(
-    hass: HomeAssistant, entry: TesConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
-) -> None:
-    """Add each vehicle's locks as their fields appear (with control on)."""
-    setup_control_platform(entry, "lock", VEHICLE_LOCKS, VehicleLock, async_add_entities)
+def _control_setup[DescriptionT: TelemetryEntityDescription](
+    platform: str,
+    descriptions: tuple[DescriptionT, ...],
+    build: Callable[[TelemetryHub, str, DescriptionT, VehicleControl], ControlEntity],
+) -> PlatformSetup:
+    """Return a platform set-up adding each vehicle's controls as their fields appear."""
+
+    def setup(
+        hass: HomeAssistant,
+        entry: TesConfigEntry,
+        async_add_entities: AddConfigEntryEntitiesCallback,
+    ) -> None:
+        setup_control_platform(entry, platform, descriptions, build, async_add_entities)
+
+    return setup
 
 
-def setup_covers(
-    hass: HomeAssistant, entry: TesConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
-) -> None:
-    """Add each vehicle's covers as their fields appear (with control on)."""
-    setup_control_platform(entry, "cover", VEHICLE_COVERS, VehicleCover, async_add_entities)
-
-
-def setup_switches(
-    hass: HomeAssistant, entry: TesConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
-) -> None:
-    """Add each vehicle's switches as their fields appear (with control on)."""
-    setup_control_platform(entry, "switch", VEHICLE_SWITCHES, VehicleSwitch, async_add_entities)
-
-
-def setup_numbers(
-    hass: HomeAssistant, entry: TesConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
-) -> None:
-    """Add each vehicle's numbers as their fields appear (with control on)."""
-    setup_control_platform(entry, "number", VEHICLE_NUMBERS, VehicleNumber, async_add_entities)
-
-
-def setup_selects(
-    hass: HomeAssistant, entry: TesConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
-) -> None:
-    """Add each vehicle's selects as their fields appear (with control on)."""
-    setup_control_platform(entry, "select", VEHICLE_SELECTS, VehicleSelect, async_add_entities)
+setup_locks = _control_setup("lock", VEHICLE_LOCKS, VehicleLock)
+setup_covers = _control_setup("cover", VEHICLE_COVERS, VehicleCover)
+setup_switches = _control_setup("switch", VEHICLE_SWITCHES, VehicleSwitch)
+setup_numbers = _control_setup("number", VEHICLE_NUMBERS, VehicleNumber)
+setup_selects = _control_setup("select", VEHICLE_SELECTS, VehicleSelect)
+setup_media_players = _control_setup("media_player", (MEDIA,), VehicleMediaPlayer)
+setup_updates = _control_setup("update", (SOFTWARE_UPDATE,), VehicleSoftwareUpdate)
 
 
 def setup_buttons(
@@ -592,20 +592,4 @@ def setup_climates(
         (CABIN_OVERHEAT_PROTECTION,),
         VehicleCabinOverheatProtection,
         async_add_entities,
-    )
-
-
-def setup_media_players(
-    hass: HomeAssistant, entry: TesConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
-) -> None:
-    """Add each vehicle's media player once it reports its media."""
-    setup_control_platform(entry, "media_player", (MEDIA,), VehicleMediaPlayer, async_add_entities)
-
-
-def setup_updates(
-    hass: HomeAssistant, entry: TesConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
-) -> None:
-    """Add each vehicle's software update once it reports its version."""
-    setup_control_platform(
-        entry, "update", (SOFTWARE_UPDATE,), VehicleSoftwareUpdate, async_add_entities
     )
